@@ -1,0 +1,193 @@
+"""Op base classes. The base classes own all bookkeeping; a concrete op is parameters + one short function.
+
+* `MapOp.process(rec)` transforms one record (raise `Reject` to drop it).
+* `FilterOp.score(rec)` returns score columns, `FilterOp.decide(rec)` returns a reject reason or None:
+  scores are stored on every record (kept or rejected) so thresholds can be re-tuned later.
+* `GlobalOp.prepare(rec)` computes compact columns per record in the preceding map segment;
+  `GlobalOp.decide(table)` sees only the columns it `reads`, for the whole dataset, and returns
+  keep/reject decisions plus new columns, never rewritten text.
+
+Counting in/kept/rejected per literal reason, timing and bytes happens here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+
+class Reject(Exception):
+    """Raised by an op for a record it drops: `reason` is a short literal, `detail` free text."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason, detail)
+        self.reason, self.detail = reason, detail
+
+
+@dataclass
+class StageStats:
+    """Accounting for one stage; merged across shards. Invariant: records_in == kept + rejected."""
+
+    name: str
+    records_in: int = 0
+    kept: int = 0
+    rejected: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    bytes_in: int = 0
+    bytes_out: int = 0
+
+    def reject(self, reason: str) -> None:
+        self.rejected += 1
+        self.reasons[reason] += 1
+
+    def merge(self, other: StageStats) -> None:
+        self.records_in += other.records_in
+        self.kept += other.kept
+        self.rejected += other.rejected
+        self.reasons.update(other.reasons)
+        self.seconds += other.seconds
+        self.bytes_in += other.bytes_in
+        self.bytes_out += other.bytes_out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["reasons"] = dict(sorted(self.reasons.items()))
+        d["seconds"] = round(self.seconds, 6)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StageStats:
+        return cls(**{**d, "reasons": Counter(d["reasons"])})
+
+
+def text_bytes(rec: dict[str, Any]) -> int:
+    text = rec.get("text")
+    if text is not None:
+        return len(text.encode("utf-8", "surrogatepass"))
+    raw = rec.get("raw")
+    return len(raw) if raw is not None else 0
+
+
+class Op:
+    """Common declarations. Subclasses are dataclasses whose fields are the recipe parameters."""
+
+    name: ClassVar[str] = "op"
+    #: columns this op needs; a recipe that reads a column nobody wrote fails before any data is read
+    reads: ClassVar[tuple[str, ...]] = ("text",)
+    #: columns this op adds to the records it keeps
+    writes: ClassVar[tuple[pa.Field, ...]] = ()
+
+    def setup(self) -> None:
+        """Load heavy state once per worker process (models, compiled patterns)."""
+
+
+class MapOp(Op):
+    """One record in, one record out (or a `Reject`)."""
+
+    def process(self, rec: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def run_batch(self, recs: list[dict], stats: StageStats, rejects: list[dict]) -> list[dict]:
+        t0 = time.perf_counter()
+        kept = []
+        for rec in recs:
+            stats.records_in += 1
+            stats.bytes_in += rec["_nbytes"]
+            before = rec.get("text")
+            try:
+                rec = self.process(rec)
+            except Reject as r:
+                _to_rejects(rec, stats, rejects, r.reason, r.detail)
+                continue
+            except (Exception, RecursionError, MemoryError) as e:  # bad input is data, not a crash
+                _to_rejects(rec, stats, rejects, f"error in op: {type(e).__name__}", str(e)[:500])
+                continue
+            if rec.get("text") is not before:
+                rec["_nbytes"] = text_bytes(rec)
+            stats.kept += 1
+            stats.bytes_out += rec["_nbytes"]
+            kept.append(rec)
+        stats.seconds += time.perf_counter() - t0
+        return kept
+
+
+def _to_rejects(rec: dict, stats: StageStats, rejects: list[dict], reason: str, detail: str) -> None:
+    stats.reject(reason)
+    rec["stage"], rec["reason"], rec["detail"] = stats.name, reason, detail
+    rejects.append(rec)
+
+
+class FilterOp(MapOp):
+    """Score, then decide: scores become columns on every record, the decision names a rule."""
+
+    def score(self, rec: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def decide(self, rec: dict[str, Any]) -> tuple[str, str] | None:
+        """Return (reason, detail) to reject, None to keep. Read the scores from `rec`."""
+        raise NotImplementedError
+
+    def process(self, rec: dict[str, Any]) -> dict[str, Any]:
+        rec.update(self.score(rec))
+        verdict = self.decide(rec)
+        if verdict is not None:
+            raise Reject(*verdict)
+        return rec
+
+
+class GlobalOp(Op):
+    """Needs the whole dataset; works on compact columns only."""
+
+    #: columns `prepare` needs and computes per record, in the map segment before the global step
+    prepare_reads: ClassVar[tuple[str, ...]] = ("text",)
+    prepare_writes: ClassVar[tuple[pa.Field, ...]] = ()
+    #: columns added to rejected records only (e.g. `duplicate_of`)
+    reject_writes: ClassVar[tuple[pa.Field, ...]] = ()
+
+    def prepare(self, rec: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def decide(self, table: pa.Table) -> Decisions:
+        """`table` holds the `reads` columns of every record in a deterministic order."""
+        raise NotImplementedError
+
+
+@dataclass
+class Decisions:
+    """Per input row: `reason` None keeps it; `columns` holds `writes`/`reject_writes` values."""
+
+    reason: list[str | None]
+    detail: list[str | None]
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+
+
+class PrepareStep(MapOp):
+    """Runs a GlobalOp's per-record `prepare` inside the preceding map segment."""
+
+    def __init__(self, op: GlobalOp) -> None:
+        self.op = op
+        self.reads = op.prepare_reads
+        self.writes = op.prepare_writes
+
+    def setup(self) -> None:
+        self.op.setup()
+
+    def process(self, rec: dict[str, Any]) -> dict[str, Any]:
+        rec.update(self.op.prepare(rec))
+        return rec
+
+    def run_batch(self, recs: list[dict], stats: StageStats, rejects: list[dict]) -> list[dict]:
+        # only records that fail here count at this point; the global step counts the rest
+        kept = super().run_batch(recs, stats, rejects)
+        passed = sum(r["_nbytes"] for r in kept)
+        stats.records_in -= len(kept)
+        stats.kept -= len(kept)
+        stats.bytes_in -= passed
+        stats.bytes_out -= passed
+        return kept
