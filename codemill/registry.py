@@ -20,8 +20,8 @@ class UnknownName(KeyError):
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
+    def __init__(self, kind: str, attr: str = "name") -> None:
+        self.kind, self.attr = kind, attr  # `attr`: class attribute that receives the registered name
         self._items: dict[str, type[T]] = {}
 
     def register(self, name: str) -> Callable[[type[T]], type[T]]:
@@ -29,7 +29,7 @@ class Registry(Generic[T]):
             if name in self._items and self._items[name] is not cls:
                 raise ValueError(f"{self.kind} {name!r} registered twice")
             self._items[name] = cls
-            cls.name = name  # type: ignore[attr-defined]
+            setattr(cls, self.attr, name)
             return cls
 
         return deco
@@ -56,4 +56,4 @@ def _load_builtins() -> None:
 
 
 OPS: Registry = Registry("op")
-READERS: Registry = Registry("input type")
+READERS: Registry = Registry("input type", attr="type_name")

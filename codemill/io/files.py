@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ class FilesReader(Reader):
             yield self._record(root, root.name)
             return
         allowed = _git_not_ignored(root) if self.gitignore else None
-        for rel, full, problem in _walk(root, self.follow_symlinks):
+        for rel, full, problem in _walk(root, self.follow_symlinks, lambda d: matches(d, self.exclude)):
             if problem is not None:
                 if not matches(rel, self.exclude):
                     yield reject_record(self.source, rel, problem[0], problem[1], path=rel)
@@ -72,8 +72,11 @@ class FilesReader(Reader):
                           created_at=created)
 
 
-def _walk(root: Path, follow: bool) -> Iterator[tuple[str, Path, tuple[str, str] | None]]:
-    """Yield (relative posix path, full path, problem) in sorted order; problem = (reason, detail)."""
+def _walk(root: Path, follow: bool, skip_dir: Callable[[str], bool]) -> Iterator[tuple[str, Path, tuple[str, str] | None]]:
+    """Yield (relative posix path, full path, problem) in sorted order; problem = (reason, detail).
+
+    Folders for which `skip_dir(relative path)` is true are not entered.
+    """
     seen_dirs = {os.path.realpath(root)}
 
     def visit(d: Path, prefix: str) -> Iterator[tuple[str, Path, tuple[str, str] | None]]:
@@ -95,6 +98,8 @@ def _walk(root: Path, follow: bool) -> Iterator[tuple[str, Path, tuple[str, str]
                     yield rel, full, ("symlink loop", f"{type(err).__name__}: {err}")
                     continue
                 if target.is_dir():
+                    if skip_dir(rel):
+                        continue
                     if str(target) in seen_dirs:
                         yield rel, full, ("symlink loop", f"-> {target} already visited")
                         continue
@@ -103,7 +108,7 @@ def _walk(root: Path, follow: bool) -> Iterator[tuple[str, Path, tuple[str, str]
                     continue
                 yield rel, full, None
             elif e.is_dir(follow_symlinks=False):
-                if e.name == ".git":
+                if e.name == ".git" or skip_dir(rel):
                     continue
                 yield from visit(full, rel + "/")
             elif e.is_file(follow_symlinks=False):

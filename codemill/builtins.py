@@ -1,0 +1,5 @@
+"""Imports every module that registers built-in ops and readers (called by the registries)."""
+
+from codemill.clean import normalize, size  # noqa: F401
+from codemill.dedup import exact  # noqa: F401
+from codemill.io import files  # noqa: F401

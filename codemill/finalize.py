@@ -1,0 +1,159 @@
+"""Finish a run: publish data/ and rejects/, write stats.json and manifest.json, prove nothing was lost.
+
+Idempotent: a run killed while finalizing resumes and finalizes again. `_work/` is removed
+only after everything else is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from codemill.exec.shard import part_path, write_json, write_parquet
+from codemill.ops import StageStats
+from codemill.plan import Plan
+
+if TYPE_CHECKING:
+    from codemill.recipe import Recipe
+    from codemill.runner import Ingest, RunResult
+
+DEPENDENCIES = ("pyarrow", "pyyaml", "xxhash", "zstandard", "charset-normalizer", "orjson", "rich")
+
+
+class InvariantError(RuntimeError):
+    """The run's accounting does not add up: a bug, never a user mistake."""
+
+
+def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, wall: float,
+             workers: int) -> RunResult:
+    from codemill.runner import RunResult
+
+    last = len(plan.segments) - 1
+    (out / "data").mkdir(exist_ok=True)
+    (out / "rejects").mkdir(exist_ok=True)
+    for i in range(ingest.shards):
+        src, dst = part_path(work, last, i, "part"), out / "data" / f"part-{i:05d}.parquet"
+        if src.exists():
+            os.replace(src, dst)
+        rej = [pq.read_table(part_path(work, k, i, "rej")) for k in range(len(plan.segments))]
+        write_parquet(pa.concat_tables(rej), out / "rejects" / f"part-{i:05d}.parquet")
+    stages = collect_stats(plan, work, ingest.shards)
+    stats = _stats_doc(stages, ingest, wall, workers)
+    rows = verify(stages, out, ingest)
+    stats["totals"]["kept"], stats["totals"]["rejected"] = rows
+    write_json(stats, out / "stats.json")
+    manifest = _manifest(recipe, plan, out, ingest, rows)
+    write_json(manifest, out / "manifest.json")
+    shutil.rmtree(work)
+    return RunResult(out, stats, manifest)
+
+
+def collect_stats(plan: Plan, work: Path, n_shards: int) -> list[StageStats]:
+    merged = {label: StageStats(label) for label in plan.stage_labels}
+    for k in range(len(plan.segments)):
+        for i in range(n_shards):
+            for d in orjson.loads(part_path(work, k, i, "done").read_bytes())["stats"]:
+                merged[d["name"]].merge(StageStats.from_dict(d))
+    for step in plan.globals:
+        merged[step.label].merge(StageStats.from_dict(orjson.loads((work / f"global-{step.label}.json").read_bytes())))
+    return list(merged.values())
+
+
+def verify(stages: list[StageStats], out: Path, ingest: Ingest) -> tuple[int, int]:
+    """Per stage in == kept + rejected, stages chain, and every input id is in data/ or rejects/."""
+    problems = []
+    prev = None
+    for st in stages:
+        if st.records_in != st.kept + st.rejected:
+            problems.append(f"stage {st.name}: in {st.records_in} != kept {st.kept} + rejected {st.rejected}")
+        if prev is not None and st.records_in != prev.kept:
+            problems.append(f"stage {st.name}: in {st.records_in} != kept {prev.kept} of stage {prev.name}")
+        prev = st
+    data_ids = _ids(out / "data")
+    rej_ids = _ids(out / "rejects")
+    if stages[0].records_in != ingest.records:
+        problems.append(f"ingest counted {stages[0].records_in} records, sources yielded {ingest.records}")
+    if len(data_ids) != stages[-1].kept:
+        problems.append(f"data/ has {len(data_ids)} rows, last stage kept {stages[-1].kept}")
+    if len(rej_ids) != sum(s.rejected for s in stages):
+        problems.append(f"rejects/ has {len(rej_ids)} rows, stages rejected {sum(s.rejected for s in stages)}")
+    seen = set(data_ids) | set(rej_ids)
+    if len(seen) != len(data_ids) + len(rej_ids):
+        problems.append("some ids appear twice in data/ and rejects/")
+    missing = ingest.ids - seen
+    if missing:
+        problems.append(f"{len(missing)} input ids are in neither data/ nor rejects/, e.g. {sorted(missing)[:3]}")
+    extra = seen - ingest.ids
+    if extra:
+        problems.append(f"{len(extra)} output ids were never read from an input, e.g. {sorted(extra)[:3]}")
+    if problems:
+        raise InvariantError("nothing-is-lost check failed:\n  " + "\n  ".join(problems))
+    return len(data_ids), len(rej_ids)
+
+
+def _ids(folder: Path) -> list[str]:
+    files = sorted(folder.glob("part-*.parquet"))
+    return [i for f in files for i in pq.read_table(f, columns=["id"]).column("id").to_pylist()]
+
+
+def _stats_doc(stages: list[StageStats], ingest: Ingest, wall: float, workers: int) -> dict[str, Any]:
+    bytes_in = stages[0].bytes_in
+    return {
+        "stages": [s.to_dict() for s in stages],
+        "totals": {
+            "records_in": ingest.records,
+            "bytes_in": bytes_in,
+            "bytes_out": stages[-1].bytes_out,
+            "seconds": round(wall, 3),
+            "mb_per_s": round(bytes_in / 1e6 / wall, 3) if wall > 0 else None,
+            "shards": ingest.shards,
+            "resumed_shards": ingest.resumed,
+            "workers": workers,
+        },
+    }
+
+
+def _manifest(recipe: Recipe, plan: Plan, out: Path, ingest: Ingest, rows: tuple[int, int]) -> dict[str, Any]:
+    files = {}
+    content = hashlib.sha256()
+    for kind in ("data", "rejects"):
+        files[kind] = []
+        for f in sorted((out / kind).glob("part-*.parquet")):
+            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+            files[kind].append({"path": f"{kind}/{f.name}", "rows": pq.read_metadata(f).num_rows, "sha256": digest})
+            if kind == "data":
+                content.update(digest.encode())
+    return {
+        "format": "codemill-dataset/1",
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "codemill_version": _version("codemill"),
+        "versions": {"python": platform.python_version(), **{d: _version(d) for d in DEPENDENCIES}},
+        "recipe": recipe.resolved(),
+        "recipe_hash": recipe.fingerprint(),
+        "inputs": [{"source": s, **info} for s, info in ingest.sources.items()],
+        "rows": {"data": rows[0], "rejects": rows[1]},
+        "schema": {"data": _schema(plan.data_schema), "rejects": _schema(plan.reject_schema)},
+        "files": files,
+        "content_fingerprint": content.hexdigest(),
+    }
+
+
+def _schema(schema: pa.Schema) -> list[dict[str, str]]:
+    return [{"name": f.name, "type": str(f.type)} for f in schema]
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None

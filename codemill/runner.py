@@ -1,0 +1,231 @@
+"""Run a validated recipe: ingest -> segments and global steps -> finalize, with resume.
+
+The driver reads the sources in a deterministic order and cuts them into shards of bounded
+size; executors process shards; global steps read compact columns of all shards. Nothing
+here knows which op or which executor runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import xxhash
+
+from codemill.exec.local import LocalExecutor
+from codemill.exec.shard import ShardTask, part_path, write_json, write_parquet
+from codemill.finalize import finalize
+from codemill.ops import StageStats
+from codemill.plan import GlobalStep, Plan, build_plan
+from codemill.progress import make_progress
+from codemill.recipe import Recipe
+
+
+class RunError(RuntimeError):
+    """The run cannot start or its result fails a check; the message says what to do."""
+
+
+@dataclass
+class Ingest:
+    shards: int = 0
+    records: int = 0
+    ids: set[str] = field(default_factory=set)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resumed: int = 0
+
+
+@dataclass
+class RunResult:
+    output: Path
+    stats: dict[str, Any]
+    manifest: dict[str, Any]
+
+
+def run(recipe: Recipe, *, resume: bool = False, overwrite: bool = False, quiet: bool = False,
+        workers: int | None = None) -> RunResult:
+    if recipe.output is None:
+        raise recipe.error("output", "no output folder: set `output:` in the recipe or pass --output")
+    out = recipe.output
+    work = out / "_work"
+    _prepare(out, work, recipe, resume, overwrite)
+    plan = build_plan(recipe)
+    n_workers = workers or recipe.executor.n_workers()
+    t0 = time.time()
+    with LocalExecutor(plan, n_workers) as ex, make_progress(quiet) as progress:
+        ingest = _segment0(recipe, plan, ex, work, resume, progress)
+        for step in plan.globals:
+            decisions = _global(step, ingest.shards, work, resume)
+            ingest.resumed += _segment(plan, step.after + 1, decisions, ex, work, ingest.shards, resume, progress)
+    return finalize(recipe, plan, work, out, ingest, time.time() - t0, n_workers)
+
+
+def _prepare(out: Path, work: Path, recipe: Recipe, resume: bool, overwrite: bool) -> None:
+    plan_file = work / "plan.json"
+    if resume:
+        if not plan_file.exists():
+            raise RunError(f"{out}: nothing to resume (no unfinished run there); run without --resume")
+        old = orjson.loads(plan_file.read_bytes())
+        if old["fingerprint"] != recipe.fingerprint():
+            raise RunError(f"{out}: the unfinished run used a different recipe; run with --overwrite to start over")
+        return
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            hint = " or --resume to finish it" if work.exists() else ""
+            raise RunError(f"{out}: output folder is not empty; pass --overwrite to replace it{hint}")
+        shutil.rmtree(out)
+    work.mkdir(parents=True)
+    write_json({"fingerprint": recipe.fingerprint(), "recipe": recipe.resolved()}, plan_file)
+
+
+def _pump(ex: LocalExecutor, pending: set[Future], on_done: Callable[[dict], None], limit: int) -> None:
+    """Wait until at most `limit` tasks are in flight, handing finished results to `on_done`."""
+    while len(pending) > limit:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for f in done:
+            pending.remove(f)
+            on_done(f.result())
+
+
+def _segment0(recipe: Recipe, plan: Plan, ex: LocalExecutor, work: Path, resume: bool, progress) -> Ingest:
+    ing = Ingest()
+    cfg = recipe.executor
+    max_bytes = cfg.shard_mb << 20
+    pending: set[Future] = set()
+    bar = progress.add_task("ingest + " + ", ".join(lbl for lbl, _ in plan.segments[0].ops), total=None)
+
+    def done(res: dict) -> None:
+        progress.update(bar, advance=res["kept"] + res["rejected"])
+
+    buf: list[dict[str, Any]] = []
+    size = 0
+    shard_hash = xxhash.xxh3_128()
+
+    def flush() -> None:
+        nonlocal buf, size, shard_hash
+        fp = shard_hash.hexdigest()
+        task = ShardTask(0, ing.shards, str(work), records=buf, fingerprint=fp)
+        if resume and _finished(work, 0, ing.shards, fp):
+            ing.resumed += 1
+            progress.update(bar, advance=len(buf))
+        else:
+            pending.add(ex.submit(task))
+            _pump(ex, pending, done, ex.max_in_flight)
+        ing.shards += 1
+        buf, size, shard_hash = [], 0, xxhash.xxh3_128()
+
+    for reader in recipe.inputs:
+        src_hash = xxhash.xxh3_128()
+        n = 0
+        for rec in reader.read():
+            content = rec.get("raw")
+            if content is None:
+                content = (rec.get("text") or "").encode("utf-8", "surrogatepass")
+            if rec["id"] in ing.ids:
+                _disambiguate(rec, ing.ids)
+            ing.ids.add(rec["id"])
+            digest = xxhash.xxh3_64_digest(content)
+            shard_hash.update(rec["id"].encode() + digest)
+            src_hash.update(rec["id"].encode() + digest)
+            buf.append(rec)
+            size += len(content)
+            n += 1
+            if len(buf) >= cfg.shard_records or size >= max_bytes:
+                flush()
+        ing.sources[reader.source] = {"type": reader.type_name, "path": reader.path, "records": n,
+                                      "fingerprint": src_hash.hexdigest()}
+        ing.records += n
+    if buf or ing.shards == 0:
+        flush()
+    _pump(ex, pending, done, 0)
+    progress.update(bar, total=ing.records, completed=ing.records)
+    return ing
+
+
+def _disambiguate(rec: dict[str, Any], ids: set[str]) -> None:
+    """A source key seen twice: give the repeat a fresh id and reject it (ids are never reused)."""
+    base, k = rec["id"], 2
+    while f"{base}#{k}" in ids:
+        k += 1
+    rec["id"] = f"{base}#{k}"
+    if "_reject" not in rec:
+        rec["_reject"] = ("duplicate source key", f"same source and key as record {base}")
+
+
+def _finished(work: Path, segment: int, shard: int, fingerprint: str | None = None) -> bool:
+    done = part_path(work, segment, shard, "done")
+    if not done.exists():
+        return False
+    if fingerprint is not None and orjson.loads(done.read_bytes())["fingerprint"] != fingerprint:
+        raise RunError(f"shard {shard}: the input changed since the interrupted run; run with --overwrite")
+    return True
+
+
+def _global(step: GlobalStep, n_shards: int, work: Path, resume: bool) -> pa.Table:
+    """Run a global op on the columns it reads; persist its decisions (one row per input row)."""
+    dec_path = work / f"global-{step.label}.parquet"
+    stats_path = work / f"global-{step.label}.json"
+    if resume and dec_path.exists() and stats_path.exists():
+        return pq.read_table(dec_path)
+    t0 = time.perf_counter()
+    cols = list(dict.fromkeys(["id", *step.op.reads]))
+    parts, sizes = [], []
+    for i in range(n_shards):
+        t = pq.read_table(part_path(work, step.after, i, "part"), columns=[*cols, "text"])
+        sizes.append(pc.binary_length(t.column("text").cast(pa.binary())))
+        t = t.drop_columns(["text"]) if "text" not in cols else t
+        t = t.append_column("_shard", pa.array([i] * t.num_rows, pa.int32()))
+        parts.append(t.append_column("_row", pa.array(range(t.num_rows), pa.int32())))
+    table = pa.concat_tables(parts)
+    nbytes = pa.chunked_array([c for s in sizes for c in s.chunks], pa.int32()).to_numpy(zero_copy_only=False)
+    d = step.op.decide(table)
+    if len(d.reason) != table.num_rows or len(d.detail) != table.num_rows:
+        raise RunError(f"{step.label}: decide() returned {len(d.reason)} decisions for {table.num_rows} rows")
+    cols_out = {"_shard": table.column("_shard"), "_row": table.column("_row"),
+                "reason": pa.array(d.reason, pa.string()), "detail": pa.array(d.detail, pa.string())}
+    for f in (*step.op.writes, *step.op.reject_writes):
+        cols_out[f.name] = pa.array(d.columns.get(f.name, [None] * table.num_rows), f.type)
+    dec = pa.table(cols_out)
+    st = StageStats(step.label, records_in=table.num_rows)
+    for i, r in enumerate(d.reason):
+        if r is None:
+            st.kept += 1
+            st.bytes_out += int(nbytes[i])
+        else:
+            st.reject(r)
+    st.bytes_in = int(nbytes.sum())
+    st.seconds = time.perf_counter() - t0
+    write_parquet(dec, dec_path)
+    write_json(st.to_dict(), stats_path)
+    return dec
+
+
+def _segment(plan: Plan, k: int, decisions: pa.Table, ex: LocalExecutor, work: Path, n_shards: int,
+             resume: bool, progress) -> int:
+    seg = plan.segments[k]
+    labels = [seg.apply[0]] if seg.apply else []
+    bar = progress.add_task(" + ".join(labels + [lbl for lbl, _ in seg.ops]) or f"segment {k}", total=n_shards)
+    counts = pc.value_counts(decisions.column("_shard")) if decisions.num_rows else []
+    per_shard = {int(c["values"].as_py()): int(c["counts"].as_py()) for c in counts}
+    pending: set[Future] = set()
+    offset = resumed = 0
+    for i in range(n_shards):
+        n = per_shard.get(i, 0)
+        if resume and _finished(work, k, i):
+            resumed += 1
+            progress.advance(bar)
+        else:
+            task = ShardTask(k, i, str(work), decisions=decisions.slice(offset, n))
+            pending.add(ex.submit(task))
+            _pump(ex, pending, lambda _: progress.advance(bar), ex.max_in_flight)
+        offset += n
+    _pump(ex, pending, lambda _: progress.advance(bar), 0)
+    return resumed
