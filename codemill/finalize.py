@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from codemill.exec.shard import part_path, write_json, write_parquet
+from codemill.exec.shard import part_path, write_json
 from codemill.ops import StageStats
 from codemill.plan import Plan
 
@@ -39,14 +39,10 @@ def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, 
     from codemill.runner import RunResult
 
     last = len(plan.segments) - 1
-    (out / "data").mkdir(exist_ok=True)
-    (out / "rejects").mkdir(exist_ok=True)
-    for i in range(ingest.shards):
-        src, dst = part_path(work, last, i, "part"), out / "data" / f"part-{i:05d}.parquet"
-        if src.exists():
-            os.replace(src, dst)
-        rej = [pq.read_table(part_path(work, k, i, "rej")) for k in range(len(plan.segments))]
-        write_parquet(pa.concat_tables(rej), out / "rejects" / f"part-{i:05d}.parquet")
+    n = ingest.shards
+    publish([part_path(work, last, i, "part") for i in range(n)], out / "data", plan.data_schema)
+    rejects = [part_path(work, k, i, "rej") for i in range(n) for k in range(len(plan.segments))]
+    publish(rejects, out / "rejects", plan.reject_schema)
     stages = collect_stats(plan, work, ingest.shards)
     stats = _stats_doc(stages, ingest, wall, workers)
     rows = verify(stages, out, ingest)
@@ -56,6 +52,40 @@ def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, 
     write_json(manifest, out / "manifest.json")
     shutil.rmtree(work)
     return RunResult(out, stats, manifest)
+
+
+PART_ROWS = 100_000
+PART_BYTES = 256 << 20
+
+
+def publish(files: list[Path], folder: Path, schema: pa.Schema) -> None:
+    """Concatenate shard files, in order, into `part-NNNNN.parquet` files of bounded size.
+
+    Part boundaries depend only on the rows, so the output is the same whatever the number of
+    workers; no part is empty (Hugging Face `datasets` cannot read empty Parquet files) unless
+    there are no rows at all.
+    """
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    writer, rows, size, k = None, 0, 0, 0
+    for f in files:
+        table = pq.read_table(f, schema=schema)
+        if table.num_rows == 0:
+            continue
+        if writer is not None and (rows >= PART_ROWS or size >= PART_BYTES):
+            writer.close()
+            writer = None
+        if writer is None:
+            writer = pq.ParquetWriter(folder / f"part-{k:05d}.parquet", schema, compression="zstd")
+            rows, size, k = 0, 0, k + 1
+        writer.write_table(table)
+        rows += table.num_rows
+        size += table.nbytes
+    if writer is not None:
+        writer.close()
+    elif k == 0:
+        pq.write_table(schema.empty_table(), folder / "part-00000.parquet", compression="zstd")
 
 
 def collect_stats(plan: Plan, work: Path, n_shards: int) -> list[StageStats]:
