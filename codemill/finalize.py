@@ -7,7 +7,6 @@ only after everything else is written.
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
 import shutil
 import time

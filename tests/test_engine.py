@@ -37,7 +37,7 @@ def test_every_input_ends_in_data_or_rejects(code_tree: Path, tmp_path: Path) ->
     for s in stats["stages"]:
         assert s["records_in"] == s["kept"] + s["rejected"]
         assert sum(s["reasons"].values()) == s["rejected"]
-    for a, b in zip(stats["stages"], stats["stages"][1:]):
+    for a, b in zip(stats["stages"], stats["stages"][1:], strict=False):
         assert b["records_in"] == a["kept"]
     # the CRLF copy and the plain copy of a file collapse into one after normalize
     dups = [r for r in rejects if r["reason"] == "exact duplicate"]

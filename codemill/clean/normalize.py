@@ -8,9 +8,7 @@ and leaves diff/patch files byte-for-byte as decoded.
 from __future__ import annotations
 
 import codecs
-import io
 import re
-import tokenize
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,13 +45,28 @@ def decode_bytes(raw: bytes, detect_legacy: bool) -> tuple[str, str]:
     except UnicodeDecodeError as e:
         first_bad = e.start
     if detect_legacy:
-        best = charset_normalizer.from_bytes(raw[: 1 << 20]).best()
-        if best is not None and best.encoding:
+        enc = _guess_legacy(raw)
+        if enc is not None:
             try:
-                return raw.decode(best.encoding), best.encoding
+                return raw.decode(enc), enc
             except (UnicodeDecodeError, LookupError):
                 pass
     raise Reject("undecodable", f"not UTF-8 (first invalid byte at {first_bad}) and no legacy encoding fits")
+
+
+# Among equally plausible guesses, the encodings most common in real source files win
+# (charset-normalizer ranks cp1250, cp1252 and cp1257 equal on most Western text).
+_PREFERRED = ("cp1252", "latin_1", "iso8859_15", "cp1251", "shift_jis", "cp932", "euc_jp", "gb18030", "gbk",
+              "gb2312", "big5", "euc_kr", "cp949", "koi8_r")
+
+
+def _guess_legacy(raw: bytes) -> str | None:
+    matches = list(charset_normalizer.from_bytes(raw[: 1 << 20]))
+    if not matches:
+        return None
+    best = matches[0]
+    tied = {m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)}
+    return next((e for e in _PREFERRED if e in tied), best.encoding)
 
 
 def check_text(text: str) -> None:
@@ -129,13 +142,39 @@ def strip_trailing(text: str, python: bool) -> str:
     return "\n".join(ln if i in keep else ln.rstrip(" \t") for i, ln in enumerate(lines))
 
 
+# Python string literals and comments, scanned in C by `re` (tokenize is ~30x slower).
+_TQ1, _TQ2 = "'" * 3, '"' * 3
+_PY_TOKENS = re.compile(
+    "(?P<s>[rRbBuUfF]{0,2}(?:"
+    + _TQ1 + r"(?:\\.|[^\\])*?" + _TQ1 + "|"
+    + _TQ2 + r"(?:\\.|[^\\])*?" + _TQ2 + "|"
+    + r"'(?:\\.|[^\\'\n])*'|"
+    + r'"(?:\\.|[^\\"\n])*"'
+    + "))|#[^\n]*",
+    re.S,
+)
+
+
 def _lines_inside_strings(text: str) -> set[int] | None:
-    """0-based numbers of lines whose end lies inside a Python string (or a continued line)."""
+    """0-based numbers of lines whose end lies inside a Python string literal.
+
+    None when the file does not scan cleanly (an unterminated triple-quoted string): then
+    nothing is stripped rather than risk changing a string's value.
+    """
     inside: set[int] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.STRING or tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
-                inside.update(range(tok.start[0] - 1, tok.end[0] - 1))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
+    pos = line = 0
+    for m in _PY_TOKENS.finditer(text):
+        gap = text[pos : m.start()]
+        if _TQ1 in gap or _TQ2 in gap:
+            return None
+        line += gap.count("\n")
+        span = m.group()
+        n = span.count("\n")
+        if n and m.group("s") is not None:
+            inside.update(range(line, line + n))
+        line += n
+        pos = m.end()
+    tail = text[pos:]
+    if _TQ1 in tail or _TQ2 in tail:
         return None
     return inside

@@ -86,7 +86,7 @@ class JsonlReader(Reader):
 def _lines(f: IO[bytes], cap: int) -> Iterator[tuple[bytes, bool]]:
     """(line, complete): a line over `cap` bytes comes back cut at `cap` with complete=False, the rest skipped."""
     while line := f.readline(cap + 1):
-        if len(line) <= cap or line.endswith(b"\n") and len(line) == cap + 1:
+        if len(line) <= cap or line.endswith(b"\n"):
             yield line, True
             continue
         rest = line
@@ -147,8 +147,9 @@ def show(s: str) -> str:
 
 
 class ZstdStream(io.RawIOBase):
-    """Zstandard decompression that raises EOFError on a truncated frame (zstandard's own readers end silently).
+    """Zstandard decompression of `fh` (closed with it) that raises EOFError on a truncated frame.
 
+    zstandard's own stream_reader and read_to_iter end silently at a truncated frame.
     Input goes in small chunks, so a highly compressed chunk cannot blow up memory; concatenated
     frames are read one after another.
     """
@@ -156,29 +157,38 @@ class ZstdStream(io.RawIOBase):
     _CHUNK = 4096
 
     def __init__(self, fh: IO[bytes]) -> None:
-        self._fh, self._pending, self._started = fh, b"", False
+        self._fh, self._pending, self._pos, self._in_frame = fh, memoryview(b""), 0, False
         self._dobj = zstandard.ZstdDecompressor().decompressobj()
 
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        super().close()
+        self._fh.close()
+
     def readinto(self, buf: Any) -> int:
-        while not self._pending:
+        while self._pos >= len(self._pending):
             chunk = self._fh.read(self._CHUNK)
             if not chunk:
-                if self._started and not self._dobj.eof:
+                if self._in_frame:
                     raise EOFError("zstd stream ended before the end of a frame")
                 return 0
-            self._started = True
-            self._pending = self._dobj.decompress(chunk)
-            while self._dobj.eof and self._dobj.unused_data:
-                rest = self._dobj.unused_data
-                self._dobj = zstandard.ZstdDecompressor().decompressobj()
-                self._pending += self._dobj.decompress(rest)
-        n = min(len(buf), len(self._pending))
-        buf[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+            self._pending, self._pos = memoryview(self._feed(chunk)), 0
+        n = min(len(buf), len(self._pending) - self._pos)
+        buf[:n] = self._pending[self._pos : self._pos + n]
+        self._pos += n
         return n
+
+    def _feed(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            if self._dobj.eof:
+                self._dobj = zstandard.ZstdDecompressor().decompressobj()
+            out.append(self._dobj.decompress(data))
+            data = self._dobj.unused_data if self._dobj.eof else b""
+        self._in_frame = not self._dobj.eof
+        return b"".join(out)
 
 
 def compression(p: Path) -> str | None:
@@ -201,18 +211,8 @@ def open_stream(p: Path) -> IO[bytes]:
     if kind == "gzip":
         return gzip.open(p, "rb")
     if kind == "zstd":
-        fh = open(p, "rb")  # noqa: SIM115 - closed with the stream
-        stream = io.BufferedReader(ZstdStream(fh), 1 << 16)
-        stream.raw._fh = fh  # type: ignore[attr-defined]
-        _close = stream.close
-
-        def close() -> None:
-            _close()
-            fh.close()
-
-        stream.close = close  # type: ignore[method-assign]
-        return stream
-    return open(p, "rb")  # noqa: SIM115
+        return io.BufferedReader(ZstdStream(open(p, "rb")), 1 << 16)
+    return open(p, "rb")
 
 
 def to_utc(v: Any) -> datetime | None:
