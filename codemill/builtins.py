@@ -2,4 +2,4 @@
 
 from codemill.clean import normalize, size  # noqa: F401
 from codemill.dedup import exact  # noqa: F401
-from codemill.io import files  # noqa: F401
+from codemill.io import archive, files, git, jsonl, parquet  # noqa: F401

@@ -88,12 +88,13 @@ class Decode(MapOp):
     detect_legacy: bool = param(True, "detect legacy encodings (cp1252, latin-1, GBK, Shift-JIS...) for non-UTF-8 bytes")
 
     def process(self, rec: dict[str, Any]) -> dict[str, Any]:
-        raw = rec.pop("raw", None)
         if rec.get("text") is None:
-            rec["text"], rec["encoding"] = decode_bytes(raw or b"", self.detect_legacy)
+            text, encoding = decode_bytes(rec.get("raw") or b"", self.detect_legacy)
         else:
-            rec["text"], rec["encoding"] = rec["text"].removeprefix("\ufeff"), rec.get("encoding") or "utf-8"
-        check_text(rec["text"])
+            text, encoding = rec["text"].removeprefix("\ufeff"), rec.get("encoding") or "utf-8"
+        check_text(text)  # a rejected record keeps its raw bytes
+        rec.pop("raw", None)
+        rec["text"], rec["encoding"] = text, encoding
         return rec
 
 
