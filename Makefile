@@ -23,5 +23,8 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python bench/engine.py --corpus full --workers 2
+
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import resource
 import shutil
 import time
 from importlib import metadata
@@ -42,8 +43,10 @@ def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, 
     publish([part_path(work, last, i, "part") for i in range(n)], out / "data", plan.data_schema)
     rejects = [part_path(work, k, i, "rej") for i in range(n) for k in range(len(plan.segments))]
     publish(rejects, out / "rejects", plan.reject_schema)
-    stages = collect_stats(plan, work, ingest.shards)
+    stages, worker_rss = collect_stats(plan, work, ingest.shards)
     stats = _stats_doc(stages, ingest, wall, workers)
+    stats["totals"]["peak_worker_rss_mb"] = worker_rss
+    stats["totals"]["driver_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     rows = verify(stages, out, ingest)
     stats["totals"]["kept"], stats["totals"]["rejected"] = rows
     write_json(stats, out / "stats.json")
@@ -87,15 +90,19 @@ def publish(files: list[Path], folder: Path, schema: pa.Schema) -> None:
         pq.write_table(schema.empty_table(), folder / "part-00000.parquet", compression="zstd")
 
 
-def collect_stats(plan: Plan, work: Path, n_shards: int) -> list[StageStats]:
+def collect_stats(plan: Plan, work: Path, n_shards: int) -> tuple[list[StageStats], float]:
+    """Stage stats merged over shards and global steps, and the largest worker peak RSS (MB)."""
     merged = {label: StageStats(label) for label in plan.stage_labels}
+    rss = 0.0
     for k in range(len(plan.segments)):
         for i in range(n_shards):
-            for d in orjson.loads(part_path(work, k, i, "done").read_bytes())["stats"]:
+            done = orjson.loads(part_path(work, k, i, "done").read_bytes())
+            rss = max(rss, done.get("worker_max_rss_mb", 0.0))
+            for d in done["stats"]:
                 merged[d["name"]].merge(StageStats.from_dict(d))
     for step in plan.globals:
         merged[step.label].merge(StageStats.from_dict(orjson.loads((work / f"global-{step.label}.json").read_bytes())))
-    return list(merged.values())
+    return list(merged.values()), rss
 
 
 def verify(stages: list[StageStats], out: Path, ingest: Ingest) -> tuple[int, int]:

@@ -7,6 +7,7 @@ run killed at any moment resumes by skipping the shards whose `done` file exists
 from __future__ import annotations
 
 import os
+import resource
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ def run_shard(plan: Plan, task: ShardTask) -> dict[str, Any]:
         "kept": len(recs),
         "rejected": len(rejects),
         "stats": [s.to_dict() for s in stats.values()],
+        "worker_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     write_json(result, part_path(task.workdir, task.segment, task.shard, "done"))
     return result

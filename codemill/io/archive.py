@@ -24,9 +24,9 @@ from typing import IO, Any
 import zstandard
 
 from codemill import langs
-from codemill.io.base import Reader
+from codemill.io.base import Reader, rel_name, show, source_files
 from codemill.io.globs import matches
-from codemill.io.jsonl import GZIP_MAGIC, ZSTD_MAGIC, ZstdStream, rel_name, show, source_files
+from codemill.io.streams import GZIP_MAGIC, ZSTD_MAGIC, ZstdStream
 from codemill.params import ParamError, param
 from codemill.record import new_record, reject_record
 from codemill.registry import READERS

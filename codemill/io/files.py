@@ -1,4 +1,8 @@
-"""`files` source: a directory tree, with include/exclude globs and optional .gitignore rules."""
+"""`files` source: a directory tree, with include/exclude globs and optional .gitignore rules.
+
+Paths are matched as the file system gives them (undecodable bytes as surrogate escapes, as
+git's own listing is decoded), and stored through `show()`, since Arrow strings must be UTF-8.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from codemill import langs
-from codemill.io.base import Reader
+from codemill.io.base import Reader, show
+from codemill.io.git import git_env
 from codemill.io.globs import matches
 from codemill.params import ParamError, param
 from codemill.record import new_record, reject_record
@@ -40,6 +45,9 @@ class FilesReader(Reader):
         super().bind(base_dir)
         if self.gitignore and shutil.which("git") is None:
             raise ParamError("gitignore", "needs the `git` program on PATH")
+        if self.gitignore and self.follow_symlinks:
+            # git's ignore listing does not follow symlinks: files below them would vanish unaccounted
+            raise ParamError("gitignore", "cannot be combined with follow_symlinks: true")
 
     def read(self) -> Iterator[dict[str, Any]]:
         root = self.root()
@@ -50,7 +58,7 @@ class FilesReader(Reader):
         for rel, full, problem in _walk(root, self.follow_symlinks, lambda d: matches(d, self.exclude)):
             if problem is not None:
                 if not matches(rel, self.exclude):
-                    yield reject_record(self.source, rel, problem[0], problem[1], path=rel)
+                    yield self._reject(rel, *problem)
                 continue
             if matches(rel, self.exclude) or not matches(rel, self.include):
                 continue
@@ -58,17 +66,22 @@ class FilesReader(Reader):
                 continue
             yield self._record(full, rel)
 
+    def _reject(self, rel: str, reason: str, detail: str) -> dict[str, Any]:
+        """A reject whose key, path and detail (which may quote a link target) are storable UTF-8."""
+        path = show(rel)
+        return reject_record(self.source, path, reason, show(detail), path=path)
+
     def _record(self, full: Path, rel: str) -> dict[str, Any]:
         try:
             st = full.stat()
             if st.st_size > self.max_file_bytes:
-                return reject_record(self.source, rel, "file too large", f"{st.st_size} bytes > {self.max_file_bytes}",
-                                     path=rel)
+                return self._reject(rel, "file too large", f"{st.st_size} bytes > {self.max_file_bytes}")
             data = full.read_bytes()
         except OSError as e:
-            return reject_record(self.source, rel, "unreadable", f"{type(e).__name__}: {e.strerror or e}", path=rel)
+            return self._reject(rel, "unreadable", f"{type(e).__name__}: {e.strerror or e}")
         created = datetime.fromtimestamp(int(st.st_mtime), UTC)
-        return new_record(self.source, rel, raw=data, path=rel, lang=langs.detect(rel, data[:256]),
+        path = show(rel)
+        return new_record(self.source, path, raw=data, path=path, lang=langs.detect(path, data[:256]),
                           created_at=created)
 
 
@@ -122,7 +135,7 @@ def _walk(root: Path, follow: bool, skip_dir: Callable[[str], bool]) -> Iterator
 def _git_not_ignored(root: Path) -> set[str]:
     """Files under `root` that git's ignore rules (all nested .gitignore files) do not ignore."""
     with tempfile.TemporaryDirectory() as gitdir:
-        env = {**os.environ, "GIT_DIR": gitdir, "GIT_WORK_TREE": str(root)}
+        env = {**git_env(), "GIT_DIR": gitdir, "GIT_WORK_TREE": str(root)}
         subprocess.run(["git", "init", "-q", "--bare", gitdir], check=True, capture_output=True)
         out = subprocess.run(
             ["git", "-c", "core.excludesFile=/dev/null", "-c", "core.bare=false", "ls-files", "--others",

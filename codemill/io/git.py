@@ -18,9 +18,8 @@ from types import TracebackType
 from typing import IO, Any
 
 from codemill import langs
-from codemill.io.base import Reader, SourceError
+from codemill.io.base import Reader, SourceError, show
 from codemill.io.globs import matches
-from codemill.io.jsonl import show
 from codemill.params import ParamError, param
 from codemill.record import new_record, reject_record
 from codemill.registry import READERS
@@ -116,12 +115,13 @@ class GitReader(Reader):
                                      created_at=times.get(raw_path), **where)
 
 
-def _env() -> dict[str, str]:
+def git_env() -> dict[str, str]:
+    """The environment without GIT_* variables a calling hook may set (they would redirect git)."""
     return {k: v for k, v in os.environ.items() if k not in _GIT_ENV}
 
 
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    r = subprocess.run(["git", *args], cwd=root, env=_env(), capture_output=True)
+    r = subprocess.run(["git", *args], cwd=root, env=git_env(), capture_output=True)
     if check and r.returncode != 0:
         raise SourceError(f"git {' '.join(args)} failed in {root}: {r.stderr.decode(errors='replace').strip()}")
     return r
@@ -145,7 +145,7 @@ def _last_change(root: Path, commit: str, wanted: set[bytes]) -> dict[bytes, dat
     if not wanted:
         return found
     args = ["git", "log", "-z", "--name-only", "--no-renames", "--diff-merges=off", "--format=%x01%ct", commit, "--"]
-    with subprocess.Popen(args, cwd=root, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+    with subprocess.Popen(args, cwd=root, env=git_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         assert proc.stdout is not None
         when, after_header, rest = None, False, b""
         while len(found) < len(wanted) and (chunk := proc.stdout.read(1 << 16)):
@@ -169,7 +169,7 @@ class _CatFile:
     """One `git cat-file --batch` process: write an object id, read back its contents."""
 
     def __init__(self, root: Path) -> None:
-        self._proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, env=_env(), stdin=subprocess.PIPE,
+        self._proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, env=git_env(), stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._in: IO[bytes] = self._proc.stdin

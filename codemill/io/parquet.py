@@ -11,8 +11,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from codemill.io.base import Reader
-from codemill.io.jsonl import RAW_CAP, check_mapping, rel_name, row_record, source_files
+from codemill.io.base import RAW_CAP, Reader, check_mapping, rel_name, row_record, source_files
 from codemill.params import ParamError, param
 from codemill.record import reject_record
 from codemill.registry import READERS
