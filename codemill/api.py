@@ -21,9 +21,11 @@ from codemill.runner import run as _run
 
 
 def run(recipe: str | Path | dict[str, Any], *, output: str | Path | None = None, resume: bool = False,
-        overwrite: bool = False, workers: int | None = None, quiet: bool = True) -> RunResult:
+        overwrite: bool = False, workers: int | None = None, quiet: bool = True,
+        metrics_port: int | None = None) -> RunResult:
     """Run a recipe (file path or dict) like `codemill run`; returns stats and manifest."""
-    return _run(load_recipe(recipe, output), resume=resume, overwrite=overwrite, quiet=quiet, workers=workers)
+    return _run(load_recipe(recipe, output), resume=resume, overwrite=overwrite, quiet=quiet, workers=workers,
+                metrics_port=metrics_port)
 
 
 def make_op(name: str, **params: Any) -> Op:
@@ -63,6 +65,7 @@ def _apply_global(op: GlobalOp, recs: list[dict], stats: StageStats, rejects: li
     cols = list(dict.fromkeys(["id", *op.reads]))
     table = pa.table({c: [r.get(c) for r in recs] for c in cols})
     d = op.decide(table)
+    stats.summary.update(d.summary)
     kept = []
     for i, rec in enumerate(recs):
         stats.records_in += 1

@@ -77,6 +77,8 @@ def _run_flags(p: argparse.ArgumentParser, default_output: str | None = None) ->
     p.add_argument("--resume", action="store_true", help="finish an interrupted run; finished shards are kept")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars or summary table")
+    p.add_argument("--metrics-port", type=int, help="serve live metrics for Prometheus on 127.0.0.1:PORT")
+    p.add_argument("--fail-on-alert", action="store_true", help="exit 4 if any alert fired")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -94,10 +96,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _execute(recipe: Any, args: argparse.Namespace) -> int:
     from codemill.runner import run
 
-    result = run(recipe, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet, workers=args.workers)
+    result = run(recipe, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet, workers=args.workers,
+                 metrics_port=args.metrics_port)
     if not args.quiet:
         print_summary(result.stats, Console())
         Console().print(f"output: {result.output}", highlight=False)
+    fired = result.stats["alerts"]
+    if fired and args.fail_on_alert:
+        Console(stderr=True).print(f"[bold red]{len(fired)} alert(s) fired:[/] "
+                                   + "; ".join(a["alert"] for a in fired), highlight=False)
+        return 4
     return 0
 
 

@@ -15,7 +15,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -24,6 +23,7 @@ from codemill.ops import StageStats
 from codemill.plan import Plan
 
 if TYPE_CHECKING:
+    from codemill.monitor.live import Monitor
     from codemill.recipe import Recipe
     from codemill.runner import Ingest, RunResult
 
@@ -35,7 +35,7 @@ class InvariantError(RuntimeError):
 
 
 def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, wall: float,
-             workers: int) -> RunResult:
+             workers: int, monitor: Monitor) -> RunResult:
     from codemill.runner import RunResult
 
     last = len(plan.segments) - 1
@@ -43,10 +43,8 @@ def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, 
     publish([part_path(work, last, i, "part") for i in range(n)], out / "data", plan.data_schema)
     rejects = [part_path(work, k, i, "rej") for i in range(n) for k in range(len(plan.segments))]
     publish(rejects, out / "rejects", plan.reject_schema)
-    stages, worker_rss = collect_stats(plan, work, ingest.shards)
-    stats = _stats_doc(stages, ingest, wall, workers)
-    stats["totals"]["peak_worker_rss_mb"] = worker_rss
-    stats["totals"]["driver_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    stages = [monitor.stages[label] for label in plan.stage_labels]
+    stats = _stats_doc(stages, ingest, wall, workers, monitor)
     rows = verify(stages, out, ingest)
     stats["totals"]["kept"], stats["totals"]["rejected"] = rows
     write_json(stats, out / "stats.json")
@@ -90,21 +88,6 @@ def publish(files: list[Path], folder: Path, schema: pa.Schema) -> None:
         pq.write_table(schema.empty_table(), folder / "part-00000.parquet", compression="zstd")
 
 
-def collect_stats(plan: Plan, work: Path, n_shards: int) -> tuple[list[StageStats], float]:
-    """Stage stats merged over shards and global steps, and the largest worker peak RSS (MB)."""
-    merged = {label: StageStats(label) for label in plan.stage_labels}
-    rss = 0.0
-    for k in range(len(plan.segments)):
-        for i in range(n_shards):
-            done = orjson.loads(part_path(work, k, i, "done").read_bytes())
-            rss = max(rss, done.get("worker_max_rss_mb", 0.0))
-            for d in done["stats"]:
-                merged[d["name"]].merge(StageStats.from_dict(d))
-    for step in plan.globals:
-        merged[step.label].merge(StageStats.from_dict(orjson.loads((work / f"global-{step.label}.json").read_bytes())))
-    return list(merged.values()), rss
-
-
 def verify(stages: list[StageStats], out: Path, ingest: Ingest) -> tuple[int, int]:
     """Per stage in == kept + rejected, stages chain, and every input id is in data/ or rejects/."""
     problems = []
@@ -142,11 +125,27 @@ def _ids(folder: Path) -> list[str]:
     return [i for f in files for i in pq.read_table(f, columns=["id"]).column("id").to_pylist()]
 
 
-def _stats_doc(stages: list[StageStats], ingest: Ingest, wall: float, workers: int) -> dict[str, Any]:
+def _stage_doc(st: StageStats) -> dict[str, Any]:
+    d = st.to_dict()
+    d["records_per_s"] = round(st.records_in / st.seconds, 1) if st.seconds > 0 else None
+    d["mb_per_s"] = round(st.bytes_in / 1e6 / st.seconds, 3) if st.seconds > 0 else None
+    d["success_rate"] = 1 - st.errors / st.records_in if st.records_in else None
+    d["latency_s"] = st.latency.summary()
+    return d
+
+
+def _stats_doc(stages: list[StageStats], ingest: Ingest, wall: float, workers: int,
+               monitor: Monitor) -> dict[str, Any]:
     bytes_in = stages[0].bytes_in
+    pool = [{"pid": int(pid), **w} for pid, w in sorted(monitor.workers.items())]
     return {
-        "stages": [s.to_dict() for s in stages],
+        "stages": [_stage_doc(s) for s in stages],
+        "workers": pool,
+        "alerts": monitor.alerts,
         "totals": {
+            "e2e_seconds": round(wall, 3),
+            "peak_worker_rss_mb": max((w["max_rss_mb"] for w in pool), default=None),
+            "driver_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "records_in": ingest.records,
             "bytes_in": bytes_in,
             "bytes_out": stages[-1].bytes_out,

@@ -12,13 +12,14 @@ Counting in/kept/rejected per literal reason, timing and bytes happens here and 
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pyarrow as pa
+
+from codemill.monitor.latency import Latency
 
 
 class Reject(Exception):
@@ -31,7 +32,12 @@ class Reject(Exception):
 
 @dataclass
 class StageStats:
-    """Accounting for one stage; merged across shards. Invariant: records_in == kept + rejected."""
+    """Accounting for one stage; merged across shards. Invariant: records_in == kept + rejected.
+
+    `errors` counts records rejected because the op raised (not a decision); `counters` holds
+    op-specific counts (e.g. redactions per kind, never values); `summary` holds what a global
+    op wants readers to see (e.g. the fences it used); `latency` is per-record time.
+    """
 
     name: str
     records_in: int = 0
@@ -41,29 +47,36 @@ class StageStats:
     seconds: float = 0.0
     bytes_in: int = 0
     bytes_out: int = 0
+    errors: int = 0
+    counters: Counter = field(default_factory=Counter)
+    summary: dict[str, Any] = field(default_factory=dict)
+    latency: Latency = field(default_factory=Latency)
 
     def reject(self, reason: str) -> None:
         self.rejected += 1
         self.reasons[reason] += 1
 
     def merge(self, other: StageStats) -> None:
-        self.records_in += other.records_in
-        self.kept += other.kept
-        self.rejected += other.rejected
+        for name in ("records_in", "kept", "rejected", "seconds", "bytes_in", "bytes_out", "errors"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         self.reasons.update(other.reasons)
-        self.seconds += other.seconds
-        self.bytes_in += other.bytes_in
-        self.bytes_out += other.bytes_out
+        self.counters.update(other.counters)
+        self.summary.update(other.summary)
+        self.latency.merge(other.latency)
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["reasons"] = dict(sorted(self.reasons.items()))
-        d["seconds"] = round(self.seconds, 6)
-        return d
+        return {
+            "name": self.name, "records_in": self.records_in, "kept": self.kept, "rejected": self.rejected,
+            "reasons": dict(sorted(self.reasons.items())), "seconds": round(self.seconds, 6),
+            "bytes_in": self.bytes_in, "bytes_out": self.bytes_out, "errors": self.errors,
+            "counters": dict(sorted(self.counters.items())), "summary": self.summary,
+            "latency": self.latency.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StageStats:
-        return cls(**{**d, "reasons": Counter(d["reasons"])})
+        return cls(**{**d, "reasons": Counter(d["reasons"]), "counters": Counter(d.get("counters", {})),
+                      "latency": Latency.from_dict(d.get("latency", {}))})
 
 
 def text_bytes(rec: dict[str, Any]) -> int:
@@ -86,6 +99,14 @@ class Op:
     def setup(self) -> None:
         """Load heavy state once per worker process (models, compiled patterns)."""
 
+    @property
+    def counters(self) -> Counter:
+        """Op-specific counts for stats.json (e.g. `self.counters["email"] += 1`); never values."""
+        c = self.__dict__.get("_counters")
+        if c is None:
+            c = self.__dict__["_counters"] = Counter()
+        return c
+
 
 class MapOp(Op):
     """One record in, one record out (or a `Reject`)."""
@@ -95,24 +116,33 @@ class MapOp(Op):
 
     def run_batch(self, recs: list[dict], stats: StageStats, rejects: list[dict]) -> list[dict]:
         t0 = time.perf_counter()
-        kept = []
+        kept, times = [], []
+        clock = time.perf_counter
         for rec in recs:
             stats.records_in += 1
             stats.bytes_in += rec["_nbytes"]
             before = rec.get("text")
+            t = clock()
             try:
                 rec = self.process(rec)
             except Reject as r:
+                times.append(clock() - t)
                 _to_rejects(rec, stats, rejects, r.reason, r.detail)
                 continue
             except (Exception, RecursionError, MemoryError) as e:  # bad input is data, not a crash
+                times.append(clock() - t)
+                stats.errors += 1
                 _to_rejects(rec, stats, rejects, f"error in op: {type(e).__name__}", str(e)[:500])
                 continue
+            times.append(clock() - t)
             if rec.get("text") is not before:
                 rec["_nbytes"] = text_bytes(rec)
             stats.kept += 1
             stats.bytes_out += rec["_nbytes"]
             kept.append(rec)
+        stats.latency.add_many(times)
+        stats.counters.update(self.counters)
+        self.counters.clear()
         stats.seconds += time.perf_counter() - t0
         return kept
 
@@ -165,6 +195,8 @@ class Decisions:
     reason: list[str | None]
     detail: list[str | None]
     columns: dict[str, list[Any]] = field(default_factory=dict)
+    #: what readers should see in stats.json for this step (thresholds used, cluster counts, ...)
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 class PrepareStep(MapOp):
@@ -177,6 +209,10 @@ class PrepareStep(MapOp):
 
     def setup(self) -> None:
         self.op.setup()
+
+    @property
+    def counters(self) -> Counter:
+        return self.op.counters
 
     def process(self, rec: dict[str, Any]) -> dict[str, Any]:
         rec.update(self.op.prepare(rec))

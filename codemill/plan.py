@@ -15,7 +15,6 @@ import pyarrow as pa
 
 from codemill.ops import GlobalOp, MapOp, PrepareStep
 from codemill.record import CORE_FIELDS, RAW_FIELD, REJECT_FIELDS, schema_with
-from codemill.registry import OPS
 
 DECODERS = ("decode", "normalize")  # ops that turn `raw` bytes into `text`
 
@@ -49,12 +48,9 @@ class Plan:
 
 def stage_list(recipe) -> list:
     """The recipe's stages with the implicit `decode` first when no decoder leads."""
-    from codemill.recipe import Stage
+    from codemill.recipe import stage_list_of
 
-    stages = list(recipe.stages)
-    if not stages or stages[0].op.name not in DECODERS:
-        stages.insert(0, Stage("decode", OPS.get("decode")(), "stages"))
-    return stages
+    return stage_list_of(recipe.stages)
 
 
 def build_plan(recipe) -> Plan:

@@ -17,11 +17,12 @@ import orjson
 import yaml
 
 from codemill.io.base import Reader
+from codemill.monitor.alerts import AlertRule
 from codemill.ops import Op
 from codemill.params import ParamError, as_dict, build, param
 from codemill.registry import OPS, READERS, UnknownName
 
-TOP_KEYS = ("inputs", "stages", "executor", "output", "seed")
+TOP_KEYS = ("inputs", "stages", "executor", "output", "seed", "alerts", "monitor")
 
 
 class RecipeError(ValueError):
@@ -37,8 +38,8 @@ class RecipeError(ValueError):
 class ExecutorConfig:
     type: Literal["local"] = param("local", "where the recipe runs: `local` (process pool)")
     workers: int | None = param(None, "worker processes (default: CPU count)")
-    shard_records: int = param(2000, "records per shard (a shard is the unit of work and of resume)")
-    shard_mb: int = param(32, "max MB of text per shard")
+    shard_records: int = param(1000, "records per shard (a shard is the unit of work and of resume)")
+    shard_mb: int = param(16, "max MB of text per shard")
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
@@ -48,6 +49,16 @@ class ExecutorConfig:
 
     def n_workers(self) -> int:
         return self.workers or os.cpu_count() or 1
+
+
+@dataclass
+class MonitorConfig:
+    interval_s: float = param(1.0, "seconds between samples in metrics.jsonl (and alert checks)")
+    log_every_s: float = param(10.0, "seconds between one-line progress logs when stderr is not a terminal")
+
+    def __post_init__(self) -> None:
+        if self.interval_s <= 0 or self.log_every_s <= 0:
+            raise ParamError("interval_s", "interval_s and log_every_s must be > 0")
 
 
 @dataclass
@@ -66,6 +77,8 @@ class Recipe:
     seed: int
     file: str
     lines: dict[str, int] = dataclasses.field(default_factory=dict)
+    alerts: list[AlertRule] = dataclasses.field(default_factory=list)
+    monitor: MonitorConfig = dataclasses.field(default_factory=MonitorConfig)
 
     def error(self, field: str, message: str) -> RecipeError:
         return RecipeError(self.file, _line_of(self.lines, field), field, message)
@@ -78,12 +91,15 @@ class Recipe:
             "executor": as_dict(self.executor),
             "output": str(self.output) if self.output else None,
             "seed": self.seed,
+            "alerts": [as_dict(a) for a in self.alerts],
+            "monitor": as_dict(self.monitor),
         }
 
     def fingerprint(self) -> str:
         """Hash of everything that determines the output (not workers, not the output folder)."""
         r = self.resolved()
-        r.pop("output")
+        for key in ("output", "alerts", "monitor"):
+            r.pop(key)
         r["executor"] = {k: v for k, v in r["executor"].items() if k != "workers"}
         return hashlib.sha256(orjson.dumps(r, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
@@ -198,11 +214,46 @@ def _validate(data: Any, lines: dict[str, int], file: str, base: Path, output: s
     seed = data.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise err("seed", f"expected int, got {seed!r}")
-    recipe = Recipe(inputs, stages, executor, out_path, seed, file, lines)
+    try:
+        monitor = build(MonitorConfig, data.get("monitor"), "monitor")
+    except ParamError as e:
+        raise err(e.field, e.message) from None
+    alerts = _build_alerts(data.get("alerts"), ["ingest"] + [s.label for s in stage_list_of(stages)], err)
+    recipe = Recipe(inputs, stages, executor, out_path, seed, file, lines, alerts, monitor)
     from codemill.plan import check_columns  # late import: plan imports this module
 
     check_columns(recipe)
     return recipe
+
+
+def stage_list_of(stages: list[Stage]) -> list[Stage]:
+    """The stages as the plan runs them (with the implicit `decode` when no decoder leads)."""
+    from codemill.plan import DECODERS
+
+    if not stages or stages[0].op.name not in DECODERS:
+        return [Stage("decode", OPS.get("decode")(), "stages"), *stages]
+    return list(stages)
+
+
+def _build_alerts(raw: Any, labels: list[str], err: Any) -> list[AlertRule]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise err("alerts", "expected a list of rules, e.g. [{metric: throughput_mb_s, below: 5, for: 30s}]")
+    rules = []
+    for i, item in enumerate(raw):
+        field = f"alerts[{i}]"
+        params = dict(item) if isinstance(item, dict) else item
+        if isinstance(params, dict) and "for" in params:
+            params["for_"] = params.pop("for")
+        try:
+            rule = build(AlertRule, params, field)
+        except ParamError as e:
+            raise err(e.field.replace("for_", "for"), e.message.replace("'for_'", "'for'")) from None
+        if rule.stage is not None and rule.stage not in labels:
+            raise err(f"{field}.stage", f"unknown stage {rule.stage!r}; stages of this recipe: {', '.join(labels)}")
+        rules.append(rule)
+    return rules
 
 
 def _build_input(item: Any, field: str, base: Path, err: Any) -> Reader:

@@ -24,6 +24,8 @@ import xxhash
 from codemill.exec.local import LocalExecutor
 from codemill.exec.shard import ShardTask, part_path, write_json, write_parquet
 from codemill.finalize import finalize
+from codemill.monitor.live import Monitor
+from codemill.monitor.prometheus import serve
 from codemill.ops import StageStats
 from codemill.plan import GlobalStep, Plan, build_plan
 from codemill.progress import make_progress
@@ -51,7 +53,7 @@ class RunResult:
 
 
 def run(recipe: Recipe, *, resume: bool = False, overwrite: bool = False, quiet: bool = False,
-        workers: int | None = None) -> RunResult:
+        workers: int | None = None, metrics_port: int | None = None) -> RunResult:
     if recipe.output is None:
         raise recipe.error("output", "no output folder: set `output:` in the recipe or pass --output")
     out = recipe.output
@@ -59,13 +61,22 @@ def run(recipe: Recipe, *, resume: bool = False, overwrite: bool = False, quiet:
     _prepare(out, work, recipe, resume, overwrite)
     plan = build_plan(recipe)
     n_workers = workers or recipe.executor.n_workers()
+    progress = make_progress(quiet)
+    log_every = None if quiet or not progress.disable else recipe.monitor.log_every_s
+    monitor = Monitor(plan.stage_labels, out, recipe.alerts, recipe.monitor.interval_s, log_every)
+    server = serve(monitor, metrics_port) if metrics_port is not None else None
     t0 = time.time()
-    with LocalExecutor(plan, n_workers) as ex, make_progress(quiet) as progress:
-        ingest = _segment0(recipe, plan, ex, work, resume, progress)
-        for step in plan.globals:
-            decisions = _global(step, ingest.shards, work, resume)
-            ingest.resumed += _segment(plan, step.after + 1, decisions, ex, work, ingest.shards, resume, progress)
-    return finalize(recipe, plan, work, out, ingest, time.time() - t0, n_workers)
+    try:
+        with LocalExecutor(plan, n_workers) as ex, progress, monitor:
+            ingest = _segment0(recipe, plan, ex, work, resume, progress, monitor)
+            for step in plan.globals:
+                decisions = _global(step, ingest.shards, work, resume, monitor)
+                ingest.resumed += _segment(plan, step.after + 1, decisions, ex, work, ingest.shards, resume,
+                                           progress, monitor)
+        return finalize(recipe, plan, work, out, ingest, time.time() - t0, n_workers, monitor)
+    finally:
+        if server is not None:
+            server.shutdown()
 
 
 def _prepare(out: Path, work: Path, recipe: Recipe, resume: bool, overwrite: bool) -> None:
@@ -86,16 +97,22 @@ def _prepare(out: Path, work: Path, recipe: Recipe, resume: bool, overwrite: boo
     write_json({"fingerprint": recipe.fingerprint(), "recipe": recipe.resolved()}, plan_file)
 
 
-def _pump(ex: LocalExecutor, pending: set[Future], on_done: Callable[[dict], None], limit: int) -> None:
+def _pump(pending: set[Future], on_done: Callable[[dict], None], limit: int, monitor: Monitor,
+          segment: str) -> None:
     """Wait until at most `limit` tasks are in flight, handing finished results to `on_done`."""
+    monitor.backlog(len(pending), segment)
     while len(pending) > limit:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for f in done:
             pending.remove(f)
-            on_done(f.result())
+            res = f.result()
+            monitor.shard_done(res)
+            on_done(res)
+        monitor.backlog(len(pending), segment)
 
 
-def _segment0(recipe: Recipe, plan: Plan, ex: LocalExecutor, work: Path, resume: bool, progress) -> Ingest:
+def _segment0(recipe: Recipe, plan: Plan, ex: LocalExecutor, work: Path, resume: bool, progress,
+              monitor: Monitor) -> Ingest:
     ing = Ingest()
     cfg = recipe.executor
     max_bytes = cfg.shard_mb << 20
@@ -113,12 +130,13 @@ def _segment0(recipe: Recipe, plan: Plan, ex: LocalExecutor, work: Path, resume:
         nonlocal buf, size, shard_hash
         fp = shard_hash.hexdigest()
         task = ShardTask(0, ing.shards, str(work), records=buf, fingerprint=fp)
-        if resume and _finished(work, 0, ing.shards, fp):
+        if resume and (prev := _finished(work, 0, ing.shards, fp)):
             ing.resumed += 1
+            monitor.shard_done(prev)
             progress.update(bar, advance=len(buf))
         else:
             pending.add(ex.submit(task))
-            _pump(ex, pending, done, ex.max_in_flight)
+            _pump(pending, done, ex.max_in_flight, monitor, "segment 0")
         ing.shards += 1
         buf, size, shard_hash = [], 0, xxhash.xxh3_128()
 
@@ -145,7 +163,7 @@ def _segment0(recipe: Recipe, plan: Plan, ex: LocalExecutor, work: Path, resume:
         ing.records += n
     if buf or ing.shards == 0:
         flush()
-    _pump(ex, pending, done, 0)
+    _pump(pending, done, 0, monitor, "segment 0")
     progress.update(bar, total=ing.records, completed=ing.records)
     return ing
 
@@ -160,20 +178,24 @@ def _disambiguate(rec: dict[str, Any], ids: set[str]) -> None:
         rec["_reject"] = ("duplicate source key", f"same source and key as record {base}")
 
 
-def _finished(work: Path, segment: int, shard: int, fingerprint: str | None = None) -> bool:
+def _finished(work: Path, segment: int, shard: int, fingerprint: str | None = None) -> dict | None:
+    """The result of a shard an interrupted run finished, or None."""
     done = part_path(work, segment, shard, "done")
     if not done.exists():
-        return False
-    if fingerprint is not None and orjson.loads(done.read_bytes())["fingerprint"] != fingerprint:
+        return None
+    res = orjson.loads(done.read_bytes())
+    if fingerprint is not None and res["fingerprint"] != fingerprint:
         raise RunError(f"shard {shard}: the input changed since the interrupted run; run with --overwrite")
-    return True
+    return res
 
 
-def _global(step: GlobalStep, n_shards: int, work: Path, resume: bool) -> pa.Table:
+def _global(step: GlobalStep, n_shards: int, work: Path, resume: bool, monitor: Monitor) -> pa.Table:
     """Run a global op on the columns it reads; persist its decisions (one row per input row)."""
     dec_path = work / f"global-{step.label}.parquet"
     stats_path = work / f"global-{step.label}.json"
+    monitor.backlog(0, step.label)
     if resume and dec_path.exists() and stats_path.exists():
+        monitor.global_done(StageStats.from_dict(orjson.loads(stats_path.read_bytes())))
         return pq.read_table(dec_path)
     t0 = time.perf_counter()
     cols = list(dict.fromkeys(["id", *step.op.reads]))
@@ -202,14 +224,17 @@ def _global(step: GlobalStep, n_shards: int, work: Path, resume: bool) -> pa.Tab
         else:
             st.reject(r)
     st.bytes_in = int(nbytes.sum())
+    st.summary = d.summary
+    st.counters.update(step.op.counters)
     st.seconds = time.perf_counter() - t0
+    monitor.global_done(st)
     write_parquet(dec, dec_path)
     write_json(st.to_dict(), stats_path)
     return dec
 
 
 def _segment(plan: Plan, k: int, decisions: pa.Table, ex: LocalExecutor, work: Path, n_shards: int,
-             resume: bool, progress) -> int:
+             resume: bool, progress, monitor: Monitor) -> int:
     seg = plan.segments[k]
     labels = [seg.apply[0]] if seg.apply else []
     bar = progress.add_task(" + ".join(labels + [lbl for lbl, _ in seg.ops]) or f"segment {k}", total=n_shards)
@@ -219,13 +244,14 @@ def _segment(plan: Plan, k: int, decisions: pa.Table, ex: LocalExecutor, work: P
     offset = resumed = 0
     for i in range(n_shards):
         n = per_shard.get(i, 0)
-        if resume and _finished(work, k, i):
+        if resume and (prev := _finished(work, k, i)):
             resumed += 1
+            monitor.shard_done(prev)
             progress.advance(bar)
         else:
             task = ShardTask(k, i, str(work), decisions=decisions.slice(offset, n))
             pending.add(ex.submit(task))
-            _pump(ex, pending, lambda _: progress.advance(bar), ex.max_in_flight)
+            _pump(pending, lambda _: progress.advance(bar), ex.max_in_flight, monitor, f"segment {k}")
         offset += n
-    _pump(ex, pending, lambda _: progress.advance(bar), 0)
+    _pump(pending, lambda _: progress.advance(bar), 0, monitor, f"segment {k}")
     return resumed

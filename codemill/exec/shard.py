@@ -75,10 +75,17 @@ def run_shard(plan: Plan, task: ShardTask) -> dict[str, Any]:
         "kept": len(recs),
         "rejected": len(rejects),
         "stats": [s.to_dict() for s in stats.values()],
-        "worker_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **worker_usage(),
     }
     write_json(result, part_path(task.workdir, task.segment, task.shard, "done"))
     return result
+
+
+def worker_usage() -> dict[str, Any]:
+    """This process's id, CPU seconds so far and peak RSS, reported with every shard."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return {"pid": os.getpid(), "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
+            "worker_max_rss_mb": round(ru.ru_maxrss / 1024, 1)}
 
 
 def _ingest(records: list[dict[str, Any]], stats: StageStats, rejects: list[dict[str, Any]]) -> list[dict]:
