@@ -39,6 +39,7 @@ class Monitor:
         self._thread: threading.Thread | None = None
         self._last_log = 0.0
         self.last: dict[str, Any] | None = None  # latest sample, read by the Prometheus exporter
+        self.last_latency: dict[str, tuple[Any, float]] = {}  # latency histograms at that sample
 
     # -- fed by the driver ----------------------------------------------------------------------
     def shard_done(self, result: dict[str, Any]) -> None:
@@ -83,6 +84,8 @@ class Monitor:
                     "latency_p50_s": lat["p50"], "latency_p95_s": lat["p95"], "latency_p99_s": lat["p99"],
                     "reasons": dict(st.reasons),
                 }
+            self.last_latency = {label: (st.latency.counts.copy(), st.latency.total)
+                                 for label, st in self.stages.items()}
             return {
                 "elapsed_s": round(now, 3),
                 "e2e_latency_s": round(now, 3),

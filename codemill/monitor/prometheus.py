@@ -49,9 +49,7 @@ class RunCollector:
 
     def _latency(self) -> Iterator[Metric]:
         fam = HistogramMetricFamily("codemill_record_latency_seconds", "per-record op latency", labels=["stage"])
-        with self.monitor._lock:
-            hists = [(label, st.latency.counts.copy(), st.latency.total) for label, st in self.monitor.stages.items()]
-        for label, counts, total in hists:
+        for label, (counts, total) in self.monitor.last_latency.items():
             cum = np.cumsum(counts)
             buckets: list[tuple[str, Any]] = [(repr(b), int(c)) for b, c in zip(BOUNDS[::8], cum[:-1][::8], strict=True)]
             buckets.append(("+Inf", int(cum[-1])))
