@@ -21,7 +21,7 @@ from tests.conftest import STDLIB
 
 SLOW_RECIPE = """
 inputs:
-  - {{type: files, path: {src}, exclude: ["__pycache__", "site-packages", "config-*", "lib-dynload"]}}
+  - {{type: files, path: {src}, exclude: ["__pycache__", "site-packages", "config-*", "lib-dynload", "test", "idlelib"]}}
 stages:
   - normalize: {{}}
   - size_filter: {{max_bytes: 500000}}
@@ -110,7 +110,7 @@ def test_alerts_fire_log_post_and_fail_the_run(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     hook = f"http://127.0.0.1:{server.server_port}/hook"
     extra = f"""alerts:
-  - {{metric: reject_rate, stage: normalize, above: 0.01, webhook: "{hook}"}}
+  - {{metric: reject_rate, stage: normalize, above: 0.001, webhook: "{hook}"}}
   - {{metric: e2e_latency_s, above: 3600}}
   - {{metric: throughput_mb_s, below: 0.000001, for: 1h}}
 """
@@ -118,10 +118,10 @@ def test_alerts_fire_log_post_and_fail_the_run(tmp_path: Path) -> None:
                           "--fail-on-alert"], capture_output=True, text=True)
     server.shutdown()
     assert res.returncode == 4, res.stderr
-    assert "ALERT reject_rate[normalize] > 0.01" in res.stderr
+    assert "ALERT reject_rate[normalize] > 0.001" in res.stderr
     events = [json.loads(x) for x in (tmp_path / "out" / "alerts.jsonl").read_text().splitlines()]
-    assert [e["alert"] for e in events] == ["reject_rate[normalize] > 0.01"]
-    assert events[0]["value"] > 0.01 and _Hook.received[0]["alert"] == events[0]["alert"]
+    assert [e["alert"] for e in events] == ["reject_rate[normalize] > 0.001"]
+    assert events[0]["value"] > 0.001 and _Hook.received[0]["alert"] == events[0]["alert"]
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert stats["alerts"][0]["metric"] == "reject_rate"
 
