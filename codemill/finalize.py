@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from codemill.exec.shard import part_path, write_json
+from codemill.exec.shard import parquet_options, part_path, write_json
 from codemill.ops import StageStats
 from codemill.plan import Plan
 
@@ -77,7 +77,7 @@ def publish(files: list[Path], folder: Path, schema: pa.Schema) -> None:
             writer.close()
             writer = None
         if writer is None:
-            writer = pq.ParquetWriter(folder / f"part-{k:05d}.parquet", schema, compression="zstd")
+            writer = pq.ParquetWriter(folder / f"part-{k:05d}.parquet", schema, **parquet_options(schema, True))
             rows, size, k = 0, 0, k + 1
         writer.write_table(table)
         rows += table.num_rows
@@ -85,7 +85,7 @@ def publish(files: list[Path], folder: Path, schema: pa.Schema) -> None:
     if writer is not None:
         writer.close()
     elif k == 0:
-        pq.write_table(schema.empty_table(), folder / "part-00000.parquet", compression="zstd")
+        pq.write_table(schema.empty_table(), folder / "part-00000.parquet", **parquet_options(schema, True))
 
 
 def verify(stages: list[StageStats], out: Path, ingest: Ingest) -> tuple[int, int]:

@@ -73,7 +73,7 @@ def check_text(text: str) -> None:
     head = text[:_SNIFF]
     if "\0" in head:
         raise Reject("binary", "NUL character in the first 8000 characters")
-    if head and len(_CONTROL.findall(head)) > 0.1 * len(head):
+    if _CONTROL.search(head) and len(_CONTROL.findall(head)) > 0.1 * len(head):
         raise Reject("binary", "more than 10% control characters")
 
 

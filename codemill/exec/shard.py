@@ -40,9 +40,20 @@ def part_path(workdir: str | Path, segment: int, shard: int, kind: str) -> Path:
     return seg_dir(workdir, segment) / f"{kind}-{shard:05d}.{ext}"
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
+#: Columns worth dictionary-encoding (few distinct values). Text, ids and hashes are unique per
+#: row: trying to dictionary-encode them costs more than compressing them.
+DICT_COLUMNS = ["lang", "source", "repo", "commit", "license", "encoding", "stage", "reason"]
+
+
+def parquet_options(schema: pa.Schema, final: bool) -> dict[str, Any]:
+    """Final output: zstd. Work files (read once or twice, then deleted): lz4, 2-3x faster to write."""
+    return {"compression": "zstd" if final else "lz4",
+            "use_dictionary": [c for c in DICT_COLUMNS if c in schema.names]}
+
+
+def write_parquet(table: pa.Table, path: Path, final: bool = False) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd")
+    pq.write_table(table, tmp, **parquet_options(table.schema, final))
     os.replace(tmp, path)
 
 

@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
+from codemill.exec.shard import parquet_options
+
 
 def parts(out: Path, kind: str = "data") -> list[Path]:
     folder = Path(out) / kind
@@ -58,7 +60,7 @@ def export(out: Path, dest: Path, fmt: str, kind: str = "data") -> int:
         return n
     if fmt == "parquet":
         schema = pq.read_schema(parts(out, kind)[0])
-        with pq.ParquetWriter(dest, schema, compression="zstd") as w:
+        with pq.ParquetWriter(dest, schema, **parquet_options(schema, True)) as w:
             for batch in batches(out, kind):
                 w.write_batch(batch)
                 n += batch.num_rows
