@@ -190,7 +190,7 @@ def _finished(work: Path, segment: int, shard: int, fingerprint: str | None = No
 
 
 def _global(step: GlobalStep, n_shards: int, work: Path, resume: bool, monitor: Monitor) -> pa.Table:
-    """Run a global op on the columns it reads; persist its decisions (one row per input row)."""
+    """Run a global op on the columns it reads (never the text); persist its decisions, one per row."""
     dec_path = work / f"global-{step.label}.parquet"
     stats_path = work / f"global-{step.label}.json"
     monitor.backlog(0, step.label)
@@ -199,15 +199,12 @@ def _global(step: GlobalStep, n_shards: int, work: Path, resume: bool, monitor: 
         return pq.read_table(dec_path)
     t0 = time.perf_counter()
     cols = list(dict.fromkeys(["id", *step.op.reads]))
-    parts, sizes = [], []
+    parts = []
     for i in range(n_shards):
-        t = pq.read_table(part_path(work, step.after, i, "part"), columns=[*cols, "text"])
-        sizes.append(pc.binary_length(t.column("text").cast(pa.binary())))
-        t = t.drop_columns(["text"]) if "text" not in cols else t
+        t = pq.read_table(part_path(work, step.after, i, "part"), columns=cols)
         t = t.append_column("_shard", pa.array([i] * t.num_rows, pa.int32()))
         parts.append(t.append_column("_row", pa.array(range(t.num_rows), pa.int32())))
     table = pa.concat_tables(parts)
-    nbytes = pa.chunked_array([c for s in sizes for c in s.chunks], pa.int32()).to_numpy(zero_copy_only=False)
     d = step.op.decide(table)
     if len(d.reason) != table.num_rows or len(d.detail) != table.num_rows:
         raise RunError(f"{step.label}: decide() returned {len(d.reason)} decisions for {table.num_rows} rows")
@@ -216,14 +213,12 @@ def _global(step: GlobalStep, n_shards: int, work: Path, resume: bool, monitor: 
     for f in (*step.op.writes, *step.op.reject_writes):
         cols_out[f.name] = pa.array(d.columns.get(f.name, [None] * table.num_rows), f.type)
     dec = pa.table(cols_out)
-    st = StageStats(step.label, records_in=table.num_rows)
-    for i, r in enumerate(d.reason):
+    st = StageStats(step.label, records_in=table.num_rows)  # its bytes are counted by the workers
+    for r in d.reason:
         if r is None:
             st.kept += 1
-            st.bytes_out += int(nbytes[i])
         else:
             st.reject(r)
-    st.bytes_in = int(nbytes.sum())
     st.summary = d.summary
     st.counters.update(step.op.counters)
     st.seconds = time.perf_counter() - t0

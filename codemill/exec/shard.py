@@ -118,14 +118,23 @@ def _ingest(records: list[dict[str, Any]], stats: StageStats, rejects: list[dict
 
 
 def _apply_decisions(plan: Plan, seg: Segment, task: ShardTask, stats: dict, rejects: list) -> list[dict]:
-    """Split the previous segment's shard by the global step's decisions; add its columns."""
+    """Split the previous segment's shard by the global step's decisions; add its columns.
+
+    The driver counted the global step's records; its bytes are counted here, where the text
+    is loaded anyway, so the driver never reads the text of the whole dataset.
+    """
     table = pq.read_table(part_path(task.workdir, seg.index - 1, task.shard, "part"))
     dec = task.decisions
     assert seg.apply is not None and dec is not None and dec.num_rows == table.num_rows, "decisions misaligned"
     label, op = seg.apply
+    sizes = pc.fill_null(pc.binary_length(table.column("text").cast(pa.binary())), 0)
+    drop = pc.is_valid(dec.column("reason"))
+    keep = pc.invert(drop)
+    st = stats.setdefault(label, StageStats(label))
+    st.bytes_in += pc.sum(sizes).as_py() or 0
+    st.bytes_out += pc.sum(pc.filter(sizes, keep)).as_py() or 0
     for f in op.writes:
         table = table.append_column(f, dec.column(f.name).cast(f.type))
-    drop = pc.is_valid(dec.column("reason"))
     if pc.any(drop).as_py():
         bad = table.filter(drop)
         bad_dec = dec.filter(drop)
@@ -135,9 +144,9 @@ def _apply_decisions(plan: Plan, seg: Segment, task: ShardTask, stats: dict, rej
         bad = bad.append_column("reason", bad_dec.column("reason"))
         bad = bad.append_column("detail", bad_dec.column("detail"))
         rejects.extend(bad.to_pylist())
-        table = table.filter(pc.invert(drop))
+        table = table.filter(keep)
+        sizes = pc.filter(sizes, keep)
     recs = table.to_pylist()
-    sizes = pc.binary_length(table.column("text").cast(pa.binary())).to_pylist()
-    for rec, n in zip(recs, sizes, strict=True):
-        rec["_nbytes"] = n or 0
+    for rec, n in zip(recs, sizes.to_pylist(), strict=True):
+        rec["_nbytes"] = n
     return recs
