@@ -8,7 +8,7 @@ disk). An op that changes `text` simply makes the cache stale: it is keyed by th
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 #: codemill language name -> tree-sitter-language-pack grammar name
@@ -27,7 +27,7 @@ GRAMMARS: dict[str, str] = {
 _CACHE_KEY = "_ts_tree"  # (text object, tree)
 
 
-@lru_cache(maxsize=None)
+@cache
 def parser_for(lang: str) -> Any | None:
     """A tree-sitter parser for a codemill language name, or None if there is no grammar."""
     name = GRAMMARS.get(lang)
