@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check codemill tests
 
 test: $(STAMP) lint
+	scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--rejects", action="store_true", help="export rejects/ instead of data/")
     e.set_defaults(func=cmd_export)
 
+    rp = sub.add_parser("report", help="(re)build OUTPUT/report.html from a finished output")
+    rp.add_argument("output", type=Path)
+    rp.add_argument("--to", type=Path, help="destination (default: OUTPUT/report.html)")
+    rp.set_defaults(func=cmd_report)
+
     s = sub.add_parser("stats", help="print the summary table of a finished output")
     s.add_argument("output", type=Path)
     s.set_defaults(func=cmd_stats)
@@ -144,6 +149,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     dest = args.to or args.output / f"export-{kind}.{args.format}"
     n = export(args.output, dest, args.format, kind)
     print(f"wrote {n} records to {dest}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from codemill.report import build_report
+
+    print(f"wrote {build_report(args.output, args.to)}")
     return 0
 
 

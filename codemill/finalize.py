@@ -10,6 +10,7 @@ import hashlib
 import platform
 import resource
 import shutil
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -50,6 +51,7 @@ def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, 
     write_json(stats, out / "stats.json")
     manifest = _manifest(recipe, plan, out, ingest, rows)
     write_json(manifest, out / "manifest.json")
+    _report(out)
     shutil.rmtree(work)
     return RunResult(out, stats, manifest)
 
@@ -86,6 +88,16 @@ def publish(files: list[Path], folder: Path, schema: pa.Schema) -> None:
         writer.close()
     elif k == 0:
         pq.write_table(schema.empty_table(), folder / "part-00000.parquet", **parquet_options(schema, True))
+
+
+def _report(out: Path) -> None:
+    """Build report.html; the data is already written, so a report failure must not fail the run."""
+    from codemill.report import build_report
+
+    try:
+        build_report(out)
+    except Exception as e:  # noqa: BLE001 - any report bug is reported, never fatal
+        print(f"codemill: report not written: {type(e).__name__}: {e}", file=sys.stderr)
 
 
 def verify(stages: list[StageStats], out: Path, ingest: Ingest) -> tuple[int, int]:

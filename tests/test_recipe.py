@@ -46,7 +46,7 @@ def test_good_recipe_resolves_paths_against_its_folder(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("old,new,line,field,needle", [
     ("  - normalize: {}", "  - normalise: {}", 4, "stages[0]",
-     "unknown op 'normalise'; valid ops: decode, "),
+     "unknown op 'normalise'; valid ops: "),
     ("{max_bytes: 1000000, min_lines: 1}", "{max_bytes: lots, min_lines: 1}", 5, "stages[1].size_filter.max_bytes",
      "expected int, got str 'lots'"),
     ("{max_bytes: 1000000, min_lines: 1}", "{max_bytez: 10}", 5, "stages[1].size_filter.max_bytez",
@@ -66,6 +66,8 @@ def test_errors_name_file_line_field_and_choices(tmp_path: Path, old: str, new: 
     e = error_of(tmp_path, GOOD.replace(old, new))
     assert (e.line, e.field) == (line, field), str(e)
     assert needle in e.message
+    if "unknown op" in needle:
+        assert all(op in e.message for op in ("decode", "exact_dedup", "normalize", "size_filter"))
     assert str(e).startswith(f"{tmp_path / 'recipe.yaml'}:{line}: {field}: ")
 
 
