@@ -8,6 +8,10 @@ disk). An op that changes `text` simply makes the cache stale: it is keyed by th
 
 from __future__ import annotations
 
+import ast
+import time
+import warnings
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -62,4 +66,111 @@ def tree_of(rec: dict[str, Any]) -> Any | None:
         return cached[1]
     tree = parse(text, lang)
     rec[_CACHE_KEY] = (text, tree)
+    return tree
+
+
+# --- Additions for the clean stage: bounded parsing and error locations. ---------------------------
+
+_CHUNK = 1 << 20  # bytes handed to tree-sitter per read callback (a view, no copy)
+
+
+class ParseTimeout(Exception):
+    """A tree-sitter parse ran past its time limit (pathological input, e.g. a 10 MB one-line literal)."""
+
+
+#: file extensions whose grammar differs from their language's (TSX is TypeScript plus JSX)
+EXT_GRAMMARS: dict[str, str] = {".tsx": "tsx"}
+GRAMMARS.update({g: g for g in EXT_GRAMMARS.values()})  # so `parser_for("tsx")` finds the grammar
+
+
+def grammar_lang(lang: str, path: str | None) -> str:
+    """The key for `parser_for`: the language, or a grammar chosen by the file extension."""
+    if path:
+        dot = path.rfind(".")
+        if dot >= 0:
+            return EXT_GRAMMARS.get(path[dot:].lower(), lang)
+    return lang
+
+
+def parse_bytes(lang: str, data: bytes, timeout_s: float | None = None, old_tree: Any | None = None) -> Any | None:
+    """Parse UTF-8 bytes; with `timeout_s`, give up (ParseTimeout) instead of running for minutes.
+
+    tree-sitter only offers cancellation through the progress callback of the read-callback form,
+    which it calls every few hundred parse operations; the cost of the callback is not measurable.
+    `lang` is a codemill language or a grammar name from `EXT_GRAMMARS`. `old_tree` (edited with
+    `Tree.edit` to match `data`) makes it an incremental re-parse of the changed parts only.
+    """
+    parser = parser_for(lang)
+    if parser is None:
+        return None
+    old = () if old_tree is None else (old_tree,)
+    if timeout_s is None:
+        return parser.parse(data, *old)
+    view = memoryview(data)
+    deadline = time.monotonic() + timeout_s
+    try:
+        return parser.parse(lambda off, _pt: view[off : off + _CHUNK], *old,
+                            progress_callback=lambda _off, _err: time.monotonic() > deadline)
+    except ValueError:  # "Parsing failed": the callback cancelled it
+        parser.reset()
+        raise ParseTimeout(f"tree-sitter parse over {timeout_s:g} s") from None
+
+
+def tree_of_limited(rec: dict[str, Any], timeout_s: float) -> Any | None:
+    """`tree_of` with a time limit. A parse that runs out of time caches "no tree" for this text, so
+    later ops calling `tree_of` get None instead of parsing the pathological text again."""
+    text, lang = rec.get("text"), rec.get("lang")
+    if text is None or lang is None:
+        return None
+    cached = rec.get(_CACHE_KEY)
+    if cached is not None and cached[0] is text:
+        return cached[1]
+    try:
+        tree = parse_bytes(grammar_lang(lang, rec.get("path")), text.encode("utf-8", "surrogatepass"), timeout_s)
+    except ParseTimeout:
+        rec[_CACHE_KEY] = (text, None)
+        raise
+    rec[_CACHE_KEY] = (text, tree)
+    return tree
+
+
+def remember_tree(rec: dict[str, Any], tree: Any | None) -> None:
+    """Cache a tree an op already parsed for the record's current text (e.g. with another grammar
+    chosen by extension, or the tree of a repaired text), so `tree_of` does not parse again."""
+    rec[_CACHE_KEY] = (rec.get("text"), tree)
+
+
+def error_nodes(tree: Any) -> Iterator[Any]:
+    """Outermost ERROR and MISSING nodes in document order. Iterative and pruned: only subtrees that
+    contain an error are entered, so a clean 5,000-deep tree costs nothing and never recurses."""
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            yield node
+        elif node.has_error:
+            stack.extend(reversed(node.children))
+
+
+_AST_KEY = "_py_ast"  # (text object, ast.Module)
+
+
+def ast_of(rec: dict[str, Any]) -> ast.Module | None:
+    """Python `ast` of the record's current text (None if it does not parse), parsed at most once.
+
+    Deep nesting gives None (RecursionError/MemoryError caught), never a crash.
+    """
+    text = rec.get("text")
+    if text is None:
+        return None
+    cached = rec.get(_AST_KEY)
+    if cached is not None and cached[0] is text:
+        return cached[1]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    rec[_AST_KEY] = (text, tree)
     return tree

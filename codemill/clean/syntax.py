@@ -1,0 +1,255 @@
+"""`syntax`: does the file parse? Python by the interpreter's compiler, 20 more languages by tree-sitter.
+
+Score, then decide: `syntax_ok`, `syntax_error` and `error_ratio` are written on every record,
+then the recipe's policy acts on a failure: `reject` it, `repair` it (keep the longest prefix of
+complete definitions, see `repair.py`), or `keep` it (annotate only).
+
+Column meanings: `syntax_error` and `error_ratio` describe the text as it came in (so a reader
+sees why a file was repaired); `syntax_ok` describes the text as it leaves the op (true after a
+successful repair); null when the language has no checker.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from codemill import parse
+from codemill.clean import cpre, extcheck, pycheck, repair
+from codemill.clean.pycheck import Verdict
+from codemill.clean.tscheck import tree_verdict
+from codemill.ops import FilterOp
+from codemill.params import ParamError, param
+from codemill.registry import OPS
+
+#: languages checked by default: each was measured against a compiler or on real code (docs/clean.md)
+DEFAULT_LANGS = [
+    "python", "javascript", "typescript", "java", "c", "c-header", "cpp", "cuda", "csharp", "go", "rust",
+    "zig", "ruby", "php", "shell", "kotlin", "swift", "scala", "lua",
+]
+TOO_LARGE = "too large to check"
+#: C-family languages: is `__cplusplus` defined (for blanking inactive preprocessor branches)?
+C_FAMILY = {"c": False, "objective-c": False, "c-header": True, "cpp": True, "cuda": True}
+RETRY_GRAMMARS = frozenset({"typescript", "tsx"})
+MAX_RETRY_ERRORS = 20  # files with more error nodes get no retry (C macros, newer TypeScript): saves a parse
+#: `.h` is C or C++: a header that fails one grammar, and shows C++ words, is tried with the other
+HEADER_ALTERNATIVE = {"c": "cpp", "c-header": "c", "cpp": "c"}
+
+CHECK_COLUMNS = (
+    pa.field("syntax_ok", pa.bool_()),
+    pa.field("syntax_error", pa.string()),
+    pa.field("error_ratio", pa.float64()),
+)
+REPAIR_COLUMNS = (
+    pa.field("repaired", pa.bool_()),
+    pa.field("repair_removed", pa.string()),
+)
+
+
+@OPS.register("syntax")
+@dataclass
+class Syntax(FilterOp):
+    """Check syntax (Python: compile(); other languages: tree-sitter); on failure reject, repair or keep."""
+
+    reads = ("text", "lang")
+    writes = CHECK_COLUMNS
+
+    on_error: Literal["reject", "repair", "keep"] = param(
+        "reject", "what to do with a file that does not parse: reject it, keep its longest valid prefix, or keep it")
+    langs: list[str] = param(DEFAULT_LANGS, "languages to check; others get syntax_ok = null and pass")
+    max_bytes: int = param(20_000_000, "texts above this many UTF-8 bytes are not parsed (reason 'too large to check')")
+    timeout_s: float = param(10.0, "wall-clock limit per file: tree-sitter cancels; Python above isolate_chars "
+                                   "compiles in a child process that is killed")
+    isolate_chars: int = param(1_000_000, "Python texts at least this long compile in a child process")
+    external: dict[str, list[str]] = param(
+        {"shell": ["bash", "--norc", "--noprofile", "-n"]},
+        "languages judged by their own parser in a child process (text on stdin, check-only mode) "
+        "when the program is installed; tree-sitter otherwise")
+    keep_langs: list[str] = param(
+        ["c", "c-header", "cpp", "cuda", "objective-c"],
+        "languages whose failures are annotated but never rejected or repaired: tree-sitter parses C-family "
+        "code without its preprocessor, and macro-heavy headers look broken to it (docs/clean.md)")
+    min_kept_fraction: float = param(0.0, "repair: reject instead when the prefix keeps less than this "
+                                          "fraction of the lines")
+
+    def __post_init__(self) -> None:
+        if self.timeout_s <= 0:
+            raise ParamError("timeout_s", "must be > 0")
+        if not 0.0 <= self.min_kept_fraction <= 1.0:
+            raise ParamError("min_kept_fraction", "must be between 0 and 1")
+        self.writes = CHECK_COLUMNS + (REPAIR_COLUMNS if self.on_error == "repair" else ())
+        self._langs = frozenset(self.langs)
+
+    # -- checks ----------------------------------------------------------------------------------
+
+    def _check_python(self, text: str, encoding: str | None = None) -> Verdict:
+        return pycheck.check_python(text, encoding, isolate_chars=self.isolate_chars, timeout_s=self.timeout_s)
+
+    def _check_tree(self, grammar: str, data: bytes) -> tuple[Verdict, float, Any]:
+        """tree-sitter verdict, error ratio and the tree they came from.
+
+        The tree is of `data` itself unless C-family rules changed the bytes (offsets kept):
+        certainly-inactive `#if` branches blanked, conditions neutralised, a final newline added.
+        A file with a few errors in a language with known grammar gaps gets one incremental
+        retry with the gaps blanked (C macros, newer TypeScript); it counts only when clean.
+        """
+        cplusplus = C_FAMILY.get(grammar)
+        src = data if cplusplus is None else _c_source(data, cplusplus)
+        try:
+            tree = parse.parse_bytes(grammar, src, self.timeout_s)
+            verdict, ratio = tree_verdict(tree, src)
+            if not verdict.ok and (cplusplus is not None or grammar in RETRY_GRAMMARS):
+                retried = self._retry(grammar, src, tree, c_family=cplusplus is not None)
+                if retried is not None:
+                    return pycheck.OK, 0.0, retried
+        except parse.ParseTimeout as e:
+            return Verdict(False, None, None, str(e), pycheck.TIMEOUT), 0.0, None
+        rule = _language_rule(grammar, src, tree) if verdict.ok else None
+        if rule is not None:
+            return rule, 1.0 / max(1, len(src)), tree
+        return verdict, ratio, tree
+
+    def _retry(self, grammar: str, src: bytes, tree: Any, c_family: bool) -> Any | None:
+        """The tree of `src` with grammar gaps blanked, if that parses without errors."""
+        errors = list(itertools.islice(parse.error_nodes(tree), MAX_RETRY_ERRORS + 1))
+        if not 0 < len(errors) <= MAX_RETRY_ERRORS:  # hopeless files get no second parse
+            return None
+        if c_family:
+            retry, changed = cpre.blank_macro_words(src, {n.start_point[0] for n in errors})
+        else:
+            retry, changed = cpre.blank_newer_typescript(src)
+        if not changed:
+            return None
+        edited = tree.copy()  # same-length edits: tree-sitter re-parses only around them
+        for line, a, b in changed:
+            edited.edit(a, b, b, (line, 0), (line, b - a), (line, b - a))
+        again = parse.parse_bytes(grammar, retry, self.timeout_s, old_tree=edited)
+        return None if again.root_node.has_error else again
+
+    def _external(self, lang: str) -> list[str] | None:
+        cmd = self.external.get(lang)
+        return cmd if cmd and extcheck.available(cmd[0]) else None
+
+    def _check_other(self, rec: dict[str, Any], data: bytes) -> tuple[Verdict, float]:
+        """Verdict and error ratio for a non-Python record; caches the tree when it is of this very text."""
+        lang, path = rec["lang"], rec.get("path") or ""
+        grammar = parse.grammar_lang(lang, path)
+        verdict, ratio, tree = self._check_tree(grammar, data)
+        cmd = self._external(lang)
+        if cmd is not None:
+            verdict = extcheck.check_external(cmd, data, self.timeout_s)
+            ratio = 0.0 if verdict.ok else max(ratio, 1.0 / max(1, len(data)))
+        elif not verdict.ok and path.endswith(".h") and grammar in HEADER_ALTERNATIVE and _cplusplus_words(data):
+            alt, alt_ratio, _ = self._check_tree(HEADER_ALTERNATIVE[grammar], data)
+            if alt.ok:
+                return alt, alt_ratio
+        if tree is not None and C_FAMILY.get(grammar) is None:
+            parse.remember_tree(rec, tree)
+        return verdict, ratio
+
+    def score(self, rec: dict[str, Any]) -> dict[str, Any]:
+        text, lang = rec["text"], rec.get("lang")
+        out: dict[str, Any] = {"syntax_ok": None, "syntax_error": None, "error_ratio": None}
+        if self.on_error == "repair":
+            out.update(repaired=False, repair_removed=None)
+        if lang not in self._langs or (lang != "python" and not parse.has_grammar(lang)):
+            return out
+        if rec["_nbytes"] > self.max_bytes:
+            rec["_syntax"] = Verdict(False, None, None, f"{rec['_nbytes']} bytes > {self.max_bytes}", TOO_LARGE)
+            return out
+        if lang == "python":
+            verdict, ratio = self._check_python(text, rec.get("encoding")), 0.0
+            if not verdict.ok:
+                ratio = _python_error_ratio(text, verdict)
+        else:
+            verdict, ratio = self._check_other(rec, text.encode("utf-8", "surrogatepass"))
+        rec["_syntax"] = verdict
+        if verdict.reason in (pycheck.TIMEOUT, TOO_LARGE):
+            return out  # unknown, not wrong
+        out.update(syntax_ok=verdict.ok, syntax_error=None if verdict.ok else verdict.where(),
+                   error_ratio=round(ratio, 6))
+        return out
+
+    # -- policy ----------------------------------------------------------------------------------
+
+    def decide(self, rec: dict[str, Any]) -> tuple[str, str] | None:
+        verdict: Verdict | None = rec.pop("_syntax", None)
+        if verdict is None or verdict.ok or self.on_error == "keep" or rec.get("lang") in self.keep_langs:
+            return None
+        detail = verdict.where() if verdict.line else verdict.message
+        if verdict.reason in (pycheck.TIMEOUT, TOO_LARGE, pycheck.CRASHED):
+            return verdict.reason, detail
+        if self.on_error == "reject":
+            return verdict.reason or pycheck.SYNTAX_ERROR, f"{detail}; error ratio {rec['error_ratio']:.3f}"
+        fixed = self._repair(rec, verdict)
+        if fixed is None:
+            return verdict.reason or pycheck.SYNTAX_ERROR, f"{detail}; no complete definition before the error"
+        lines_before = rec["text"].count("\n") + 1
+        lines_after = fixed.text.count("\n")
+        if lines_after < self.min_kept_fraction * lines_before:
+            return "repair kept too little", f"{detail}; kept {lines_after} of {lines_before} lines"
+        rec["text"] = fixed.text
+        rec.update(syntax_ok=True, repaired=True, repair_removed=fixed.removed)
+        if fixed.tree is not None:
+            parse.remember_tree(rec, fixed.tree)
+        return None
+
+    def _repair(self, rec: dict[str, Any], verdict: Verdict) -> repair.Repaired | None:
+        text = rec["text"]
+        if rec["lang"] == "python":
+            encoding = rec.get("encoding")
+            if pycheck.encoding_problem(text, encoding) is not None:
+                return None  # a bad encoding declaration is on line 1 or 2: nothing to keep before it
+            return repair.repair_python(text, verdict, self._check_python)
+        grammar = parse.grammar_lang(rec["lang"], rec.get("path"))
+        data = text.encode("utf-8", "surrogatepass")
+        _, _, tree = self._check_tree(grammar, data)
+        if tree is None:
+            return None
+        cmd = self._external(rec["lang"])
+
+        def check(candidate: bytes) -> tuple[Verdict, Any]:
+            v, _, t = self._check_tree(grammar, candidate)
+            if cmd is not None:
+                v = extcheck.check_external(cmd, candidate, self.timeout_s)
+            return v, (t if C_FAMILY.get(grammar) is None else None)
+
+        return repair.repair_tree(text, data, tree, check)
+
+
+def _c_source(data: bytes, cplusplus: bool) -> bytes:
+    src = cpre.neutral_conditions(cpre.blank_inactive(data, cplusplus))
+    return src + b"\n" if src and not src.endswith(b"\n") else src  # a last `#define` needs its newline
+
+
+def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
+    """What the real compiler rejects although the grammar accepts it."""
+    if grammar == "go" and not any(c.type == "package_clause" for c in tree.root_node.children):
+        return Verdict(False, src.count(b"\n") + 1, None, "missing package clause", pycheck.SYNTAX_ERROR)
+    if grammar in C_FAMILY and (bad := cpre.unknown_directive(src)) is not None:
+        name = bad[1][:20].decode("ascii", "replace")
+        return Verdict(False, bad[0] + 1, None, f"invalid preprocessing directive #{name}", pycheck.SYNTAX_ERROR)
+    return None
+
+
+def _cplusplus_words(data: bytes) -> bool:
+    return any(w in data for w in (b"::", b"class ", b"namespace ", b"template<", b"template <"))
+
+
+def _python_error_ratio(text: str, verdict: Verdict) -> float:
+    """Share of bytes in the region the error makes unusable: from the error line to the end of the
+    statement tree-sitter marks as broken, or the error line itself when the grammar accepts the text
+    (compile-time errors such as `return` outside a function)."""
+    data = text.encode("utf-8", "surrogatepass")
+    try:
+        tree = parse.parse_bytes("python", data, 5.0)
+    except parse.ParseTimeout:
+        tree = None
+    if tree is not None and tree.root_node.has_error:
+        return tree_verdict(tree, data)[1]
+    lines = text.split("\n")
+    line = lines[verdict.line - 1] if verdict.line and verdict.line <= len(lines) else ""
+    return min(1.0, (len(line.encode("utf-8", "surrogatepass")) + 1) / max(1, len(data)))

@@ -1,0 +1,174 @@
+"""`syntax`: verdicts on real code (the standard library against compile()), 15+ languages via
+tree-sitter, the three policies, and pathological inputs that must neither crash nor hang."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import warnings
+
+import pytest
+
+from codemill import api
+from codemill.clean import cpre
+from codemill.clean.normalize import decode_bytes
+from codemill.ops import Reject
+from tests.conftest import STDLIB
+
+VALID_AND_BROKEN = {  # language: (valid snippet, broken snippet)
+    "javascript": ("function f(a) { return a + 1; }\n", "function f(a { return a + 1; }\n"),
+    "typescript": ("let x: number = 1;\nfunction f(a: string): void {}\n", "let x: number = ;\n"),
+    "java": ("class A { int f() { return 1; } }\n", "class A { int f() { return 1 } }\n"),
+    "c": ("int main(void) { return 0; }\n", "int main(void) { return 0 }\n"),
+    "cpp": ("namespace n { template <class T> T id(T x) { return x; } }\n", "namespace n { int f( { }\n"),
+    "csharp": ("class A { int F() { return 1; } }\n", "class A { int F() { return 1 } }\n"),
+    "go": ("package main\nfunc main() { x := 1; _ = x }\n", "package main\nfunc main() { x := }\n"),
+    "rust": ("fn main() { let x = 1; }\n", "fn main() { let x = ; }\n"),
+    "ruby": ("def f(x)\n  x + 1\nend\n", "def f(x)\n  x +\n"),
+    "php": ("<?php function f($x) { return $x; } ?>\n", "<?php function f($x) { return $x ?>\n"),
+    "shell": ("if [ -n \"$1\" ]; then echo hi; fi\n", "if [ -n \"$1\" ]; then echo hi\n"),
+    "kotlin": ("fun f(x: Int): Int { return x + 1 }\n", "fun f(x: Int): Int { return x + }\n"),
+    "swift": ("func f(_ x: Int) -> Int { return x + 1 }\n", "func f(_ x: Int) -> Int { return x + }\n"),
+    "scala": ("object A { def f(x: Int): Int = x + 1 }\n", "object A { def f(x: Int): Int = }\n"),
+    "lua": ("local function f(x) return x + 1 end\n", "local function f(x) return x + end\n"),
+    "zig": ("pub fn main() void {}\n", "pub fn main() void {\n"),
+    "python": ("def f(x):\n    return x + 1\n", "def f(x:\n    return x + 1\n"),
+}
+
+
+def check(records: list[dict], **params) -> api.Applied:
+    return api.apply("syntax", records, **params)
+
+
+def test_stdlib_verdicts_agree_with_compile_on_every_file() -> None:
+    """Decoded as `normalize` does, judged by the op; compile() on the original bytes is the reference."""
+    recs, expected = [], {}
+    for p in sorted(STDLIB.rglob("*.py")):
+        if "site-packages" in p.parts:
+            continue
+        raw = p.read_bytes()
+        try:
+            text, enc = decode_bytes(raw, True)
+        except Reject:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                compile(raw, str(p), "exec", dont_inherit=True)
+                expected[str(p)] = True
+            except (SyntaxError, ValueError):
+                expected[str(p)] = False
+        recs.append({"id": str(p), "text": text, "lang": "python", "path": p.name, "encoding": enc})
+    res = check(recs, on_error="keep")
+    got = {r["id"]: r["syntax_ok"] for r in res.kept}
+    assert len(got) > 1500 and sum(not v for v in expected.values()) >= 10  # the test data has bad files
+    assert {k: v for k, v in got.items() if v != expected[k]} == {}
+
+
+@pytest.mark.parametrize("lang", sorted(VALID_AND_BROKEN))
+def test_each_language_tells_valid_from_broken(lang: str) -> None:
+    good, bad = VALID_AND_BROKEN[lang]
+    res = check([{"id": "good", "text": good, "lang": lang, "path": "x"},
+                 {"id": "bad", "text": bad, "lang": lang, "path": "x"}], on_error="keep")
+    by_id = {r["id"]: r for r in res.kept}
+    assert by_id["good"]["syntax_ok"] is True and by_id["good"]["syntax_error"] is None
+    assert by_id["good"]["error_ratio"] == 0.0
+    assert by_id["bad"]["syntax_ok"] is False
+    line, col, message = by_id["bad"]["syntax_error"].split(":", 2)
+    assert int(line) >= 1 and message.strip()
+    assert 0 < by_id["bad"]["error_ratio"] <= 1
+
+
+def test_policies_reject_keep_and_unchecked_languages() -> None:
+    recs = [{"id": "p", "text": "def f(:\n", "lang": "python", "path": "a.py"},
+            {"id": "m", "text": "# Title\n\n* item\n", "lang": "markdown", "path": "a.md"}]
+    rejected = check(recs)
+    assert [r["id"] for r in rejected.rejected] == ["p"]
+    r = rejected.rejected[0]
+    assert r["reason"] == "syntax error" and r["syntax_ok"] is False and r["detail"].startswith("1:")
+    assert rejected.kept[0]["syntax_ok"] is None  # no checker: unknown, kept
+    kept = check(recs, on_error="keep")
+    assert len(kept.kept) == 2 and "repaired" not in kept.kept[0]
+
+
+def test_c_family_failures_are_annotated_not_rejected_by_default() -> None:
+    rec = {"id": "c", "text": "int f(void) { return 0 }\n", "lang": "c", "path": "a.c"}
+    assert check([rec]).kept[0]["syntax_ok"] is False
+    assert check([rec], keep_langs=[]).rejected[0]["reason"] == "syntax error"
+
+
+def test_preprocessor_branches_and_macros_do_not_count_as_errors() -> None:
+    header = (b'#ifdef __cplusplus\nextern "C" {\n#endif\nint a;\n#if 0\nthis is ( not code\n#endif\n'
+              b"#ifdef __cplusplus\n}\n#endif\n")
+    blanked = cpre.blank_inactive(header, cplusplus=False)
+    assert b"not code" not in blanked and len(blanked) == len(header) and blanked.count(b"\n") == header.count(b"\n")
+    text = "#define API\n#define NS_BEGIN\nNS_BEGIN\nAPI int f(void) { return 1; }\n" + header.decode()
+    res = check([{"id": "h", "text": text, "lang": "c", "path": "api.h"}], on_error="keep")
+    assert res.kept[0]["syntax_ok"] is True
+    cut = check([{"id": "t", "text": "#include <stdio.h>\n#inclu", "lang": "c", "path": "t.c"}], on_error="keep")
+    assert cut.kept[0]["syntax_ok"] is False and "preprocessing directive" in cut.kept[0]["syntax_error"]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_shell_is_judged_by_bash_itself() -> None:
+    posix_for = "#!/bin/sh\nfor f do\n  echo \"$f\"\ndone\n"  # valid POSIX that tree-sitter-bash rejects
+    res = check([{"id": "ok", "text": posix_for, "lang": "shell", "path": "a.sh"},
+                 {"id": "bad", "text": "if true; then\n  echo x\n", "lang": "shell", "path": "b.sh"}],
+                on_error="keep")
+    by_id = {r["id"]: r for r in res.kept}
+    assert by_id["ok"]["syntax_ok"] is True
+    assert by_id["bad"]["syntax_ok"] is False and by_id["bad"]["syntax_error"].startswith("3:")
+
+
+# --- bad input is data: nothing crashes, nothing hangs ----------------------------------------------
+
+
+def test_pathological_python_never_crashes_or_hangs() -> None:
+    recs = [
+        {"id": "deep", "text": "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"},
+        {"id": "chain", "text": "x = a" + ".b" * 200_000 + "\n"},
+        {"id": "nots", "text": "x = " + "not " * 100_000 + "1\n"},
+        {"id": "nul", "text": "x = 1\n\x00y = 2\n"},
+        {"id": "mixed", "text": "# -*- coding: latin-1 -*-\nname = 'Größe'\n", "encoding": "cp1252"},
+        {"id": "cookie", "text": "# -*- coding: no-such-codec -*-\nx = 1\n"},
+        {"id": "huge", "text": "x = [" + "1," * 5_000_000 + "]\n"},  # 10 MB on one line
+    ]
+    for r in recs:
+        r.update(lang="python", path=r["id"] + ".py")
+    t0 = time.perf_counter()
+    res = check(recs, timeout_s=3.0)
+    assert time.perf_counter() - t0 < 30
+    reasons = {r["id"]: r["reason"] for r in res.rejected}
+    assert reasons["deep"] == "syntax error"  # the parser's own nesting limit
+    assert reasons["chain"] == reasons["nots"] == "too deeply nested"
+    assert reasons["nul"] == "syntax error" and reasons["cookie"] == "syntax error"
+    assert reasons["huge"] in ("syntax check timeout", "syntax check crashed") or "huge" in {r["id"] for r in res.kept}
+    assert "mixed" in {r["id"] for r in res.kept}
+    assert all(not r["reason"].startswith("error in op") for r in res.rejected)
+
+
+def test_pathological_tree_sitter_inputs_are_bounded() -> None:
+    deep = "var x = " + "[" * 5000 + "]" * 5000 + ";\n"
+    scala_huge = "val x = List(" + "1," * 3_000_000 + ")\n"  # tree-sitter-scala runs for minutes on this
+    recs = [{"id": "deep", "text": deep, "lang": "javascript", "path": "d.js"},
+            {"id": "huge", "text": scala_huge, "lang": "scala", "path": "h.scala"},
+            {"id": "open", "text": "f(" * 5000 + "\n", "lang": "c", "path": "o.c"}]
+    t0 = time.perf_counter()
+    res = check(recs, timeout_s=1.0, on_error="repair", keep_langs=[])
+    assert time.perf_counter() - t0 < 60
+    by_id = {r["id"]: r for r in [*res.kept, *res.rejected]}
+    assert by_id["deep"]["syntax_ok"] is True
+    assert by_id["huge"].get("reason") in (None, "syntax check timeout")
+    assert by_id["open"]["reason"] == "syntax error"
+
+
+def test_too_large_is_a_reason_not_a_crash() -> None:
+    res = check([{"id": "big", "text": "x = 1\n" * 1000, "lang": "python", "path": "b.py"}], max_bytes=100)
+    assert res.rejected[0]["reason"] == "too large to check" and res.rejected[0]["syntax_ok"] is None
+
+
+def test_parameters_are_validated() -> None:
+    with pytest.raises(ValueError, match="timeout_s"):
+        api.make_op("syntax", timeout_s=0)
+    with pytest.raises(ValueError, match="on_error"):
+        api.make_op("syntax", on_error="fix")
