@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 
 from codemill.annotate import catrules as R
-from codemill.annotate.complexity import NOT_CODE
+from codemill.annotate.langrules import NOT_CODE
 from codemill.ops import MapOp
 from codemill.params import param
 from codemill.registry import OPS

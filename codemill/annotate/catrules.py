@@ -61,7 +61,7 @@ DOC_DIRS = frozenset({"doc", "docs", "documentation", "man", "manual", "guide", 
 DATA_DIRS = frozenset({"data", "datasets", "fixtures", "resources", "testdata", "test_data", "sample_data",
                        "assets"})
 BUILD_DIRS = frozenset({"build_utils", "_build_utils", "build_tools", "buildtools", "build-aux", "buildscripts"})
-SCRIPT_DIRS = frozenset({"bin", "scripts", "script", "tools", "utils-bin", "sbin"})
+SCRIPT_DIRS = frozenset({"bin", "scripts", "tools", "sbin"})
 
 
 # --- content -------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 Why not lizard or radon on the hot path: measured on the benchmark subset they run at 1.9 and
 3.8 MB/s and skip many languages, while the syntax stage already holds a tree-sitter tree of
 every file. So the metrics come from that tree (one cursor walk that matches node kinds to roles
-and measures the depth, see `cxspec`) and from one numpy pass over the bytes; radon and lizard serve as test
-oracles only (tests/test_annotate_complexity.py).
+and measures the depth, see `cxspec`) and from one numpy pass over the bytes; radon and lizard
+serve as test oracles only (tests/test_annotate_complexity.py).
 
 Definitions (docs/annotate.md has examples):
 * `code_lines`: lines with code outside comments and docstrings; `comment_lines`: lines with comment text.
@@ -15,7 +15,7 @@ Definitions (docs/annotate.md has examples):
 * `ast_nodes` / `ast_depth`: nodes (named and anonymous) and levels of the tree-sitter tree.
 * Halstead over lexical tokens of the code without comments: operators = punctuation bytes and
   keywords, operands = other words and literals; volume N log2 n, difficulty (n1/2)(N2/n2).
-Languages without a query spec get the lexical metrics only (`complexity_from` = "lexical"), and
+Languages without a role spec (or a tree) get the lexical metrics only (`complexity_from` = "lexical"), and
 markup or data formats no control-flow metrics (null).
 """
 
@@ -32,6 +32,7 @@ import pyarrow as pa
 from codemill import parse
 from codemill.annotate import cxspec
 from codemill.annotate.features import keys_of, utf8_of, word_keys
+from codemill.annotate.langrules import NOT_CODE
 from codemill.ops import MapOp
 from codemill.params import ParamError, param
 from codemill.registry import OPS
@@ -45,9 +46,6 @@ METRIC_FIELDS = (
     pa.field("ast_depth", pa.int64()), pa.field("halstead_volume", pa.float64()),
     pa.field("halstead_difficulty", pa.float64()),
 )
-#: not programming languages: no control flow to measure
-NOT_CODE = frozenset({"text", "markdown", "restructuredtext", "html", "xml", "json", "yaml", "ini", "css", "toml",
-                      "csv", "tsv", "diff", "tex", "svg"})
 #: keywords of the common languages, one set: a word that is a keyword somewhere is an operator here
 KEYWORDS = (
     "if else elif elsif unless for foreach while until do loop switch case default match when break continue "
@@ -112,6 +110,8 @@ def _decision_words() -> KeySet:
 
 @dataclass
 class TreeFacts:
+    """What the tree says: comment and docstring spans, the file's metrics, one row per function."""
+
     comments: list[tuple[int, int]]
     metrics: dict[str, Any]
     functions: list[dict[str, Any]]

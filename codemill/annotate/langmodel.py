@@ -27,8 +27,7 @@ class ModelError(RuntimeError):
 class LangModel:
     classes: tuple[str, ...]
     row_of: np.ndarray  # bucket -> row in `weights`, -1 for pruned buckets
-    weights: np.ndarray  # int8, (kept buckets, classes)
-    scale: np.ndarray  # float32 per class
+    weights: np.ndarray  # float32 (kept buckets, classes): the file's int8 values times their class scale
     bias: np.ndarray  # float32 per class
     dim: int
     limit: int  # bytes of text the features look at
@@ -39,8 +38,7 @@ class LangModel:
         idx, val = class_features(raw, self.dim, self.limit)
         rows = self.row_of[idx]
         hit = rows >= 0
-        acc = val[hit] @ self.weights[rows[hit]].astype(np.float32) if hit.any() else 0.0
-        return acc * self.scale + self.bias
+        return val[hit] @ self.weights[rows[hit]] + self.bias
 
     def proba(self, raw: bytes) -> np.ndarray:
         """Class probabilities (softmax of the logits; the model was trained with log loss)."""
@@ -78,8 +76,9 @@ def load(path: Path = MODEL_PATH) -> LangModel:
         dim = int(z["dim"])
         row_of = np.full(dim, -1, np.int32)
         row_of[z["buckets"].astype(np.int64)] = np.arange(len(z["buckets"]), dtype=np.int32)
-        return LangModel(tuple(str(c) for c in z["classes"]), row_of, z["weights"], z["scale"], z["bias"],
-                         dim, int(z["limit"]), json.loads(str(z["meta"])))
+        weights = z["weights"].astype(np.float32) * z["scale"]  # dequantized once, at load
+        return LangModel(tuple(str(c) for c in z["classes"]), row_of, weights, z["bias"], dim, int(z["limit"]),
+                         json.loads(str(z["meta"])))
 
 
 @cache

@@ -25,6 +25,9 @@ AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "pl": ("perl", "prolog"),
     "txt": (),  # anything: prose unless the content clearly is code
 }
+#: languages that are markup, data or prose: no control flow, and the content never turns code into one
+NOT_CODE = frozenset({"text", "markdown", "restructuredtext", "html", "xml", "json", "yaml", "ini", "css", "toml",
+                      "csv", "tsv", "diff", "tex", "svg"})
 TEMPLATE_SUFFIXES = frozenset({"in", "tmpl", "tpl", "j2", "jinja", "jinja2", "template", "dist", "sample",
                                "example", "mako", "erb", "orig"})
 #: extensions of real languages: `makefile.py` is Python, `Makefile.am` a Makefile

@@ -28,15 +28,13 @@ import pyarrow as pa
 
 from codemill.annotate import langmodel, langrules
 from codemill.annotate.features import utf8_of
+from codemill.annotate.langrules import NOT_CODE
 from codemill.ops import MapOp
 from codemill.params import ParamError, param
 from codemill.registry import OPS
 
 #: how often each kind of name evidence is right on its own (used as the prior)
 PRIOR = {"modeline": 0.99, "filename": 0.99, "shebang": 0.99, "extension": 0.97, "input": 0.9}
-#: classes of the model that are not programming languages: the content never turns code into these
-NOT_CODE = frozenset({"text", "markdown", "restructuredtext", "html", "xml", "json", "yaml", "ini", "css",
-                      "toml", "csv"})
 #: a text shorter than this never overrides its name (a few lines look like many languages)
 MIN_OVERRIDE_CHARS = 256
 FULL_VOTE_CHARS = 1000

@@ -117,6 +117,13 @@ def _ingest(records: list[dict[str, Any]], stats: StageStats, rejects: list[dict
     return kept
 
 
+def _put_column(table: pa.Table, field: pa.Field, values: pa.ChunkedArray) -> pa.Table:
+    """Add a column, or replace it when the op rewrites an existing one (e.g. `license` filled in)."""
+    values = values.cast(field.type)
+    i = table.schema.get_field_index(field.name)
+    return table.set_column(i, field, values) if i >= 0 else table.append_column(field, values)
+
+
 def _apply_decisions(plan: Plan, seg: Segment, task: ShardTask, stats: dict, rejects: list) -> list[dict]:
     """Split the previous segment's shard by the global step's decisions; add its columns.
 
@@ -134,12 +141,12 @@ def _apply_decisions(plan: Plan, seg: Segment, task: ShardTask, stats: dict, rej
     st.bytes_in += pc.sum(sizes).as_py() or 0
     st.bytes_out += pc.sum(pc.filter(sizes, keep)).as_py() or 0
     for f in op.writes:
-        table = table.append_column(f, dec.column(f.name).cast(f.type))
+        table = _put_column(table, f, dec.column(f.name))
     if pc.any(drop).as_py():
         bad = table.filter(drop)
         bad_dec = dec.filter(drop)
         for f in op.reject_writes:
-            bad = bad.append_column(f, bad_dec.column(f.name).cast(f.type))
+            bad = _put_column(bad, f, bad_dec.column(f.name))
         bad = bad.append_column("stage", pa.array([label] * bad.num_rows, pa.string()))
         bad = bad.append_column("reason", bad_dec.column("reason"))
         bad = bad.append_column("detail", bad_dec.column("detail"))
