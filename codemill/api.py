@@ -56,8 +56,9 @@ def apply(op: str | Op, records: Iterable[dict[str, Any]], **params: Any) -> App
         kept = _apply_global(op, kept, stats, rejects)
     else:
         raise TypeError(f"{op!r} is not an op")
-    for r in (*kept, *rejects):
-        r.pop("_nbytes", None)
+    for r in (*kept, *rejects):  # worker-private keys (sizes, cached parse trees) never leave
+        for key in [k for k in r if k.startswith("_")]:
+            del r[key]
     return Applied(kept, rejects, stats)
 
 
