@@ -95,10 +95,11 @@ def _redact_op() -> Callable[[list[dict[str, Any]]], list[str | None]] | None:
     def run(recs: list[dict[str, Any]]) -> list[str | None]:
         from codemill.api import apply
 
-        res = apply("redact", [dict(r, _i=i) for i, r in enumerate(recs)])
+        # a plain key: apply() drops worker-private `_` keys from what it returns
+        res = apply("redact", [dict(r, report_row=i) for i, r in enumerate(recs)])
         out: list[str | None] = [None] * len(recs)  # None: the op rejected it -> hide the text
         for r in res.kept:
-            out[r["_i"]] = r.get("text")
+            out[r["report_row"]] = r.get("text")
         return out
 
     return run
