@@ -4,7 +4,6 @@ flagged; user benchmark files with their own field names; mark mode."""
 from __future__ import annotations
 
 import json
-import random
 import re
 import textwrap
 from pathlib import Path
@@ -37,20 +36,21 @@ def _reformat(code: str, how: int) -> str:
 
 
 def test_pasted_humaneval_solutions_are_caught(problems) -> None:
-    rng = random.Random(0)
-    tasks = rng.sample(sorted(problems), 40)
+    """Every task, pasted into a real module in each of the four reformattings."""
+    hosts = [(STDLIB / f"{h}.py").read_text() for h in HOSTS]
     recs = []
-    for i, tid in enumerate(tasks):
-        host = (STDLIB / f"{HOSTS[i % len(HOSTS)]}.py").read_text()
-        pasted = _reformat(problems[tid]["prompt"] + problems[tid]["canonical_solution"], i % 4)
+    for i, tid in enumerate(sorted(problems)):
+        host = hosts[i % len(hosts)]
         cut = host.find("\ndef ", len(host) // 2)
-        recs.append({"id": tid, "text": host[:cut] + "\n\n" + pasted + "\n" + host[cut:], "lang": "python"})
+        for how in range(4):
+            pasted = _reformat(problems[tid]["prompt"] + problems[tid]["canonical_solution"], how)
+            recs.append({"id": f"{tid}#{how}", "text": host[:cut] + "\n\n" + pasted + "\n" + host[cut:]})
     res = codemill.apply("decontaminate", recs)
     assert not res.kept, [r["id"] for r in res.kept]
     for r in res.rejected:
         assert r["reason"] == "benchmark contamination"
-        assert r["detail"].startswith(f"humaneval/{r['id']} ")  # names the benchmark and the task
-        assert r["contamination"] >= 0.5
+        assert r["detail"].startswith(f"humaneval/{r['id'].split('#')[0]} ")  # names the benchmark and the task
+    assert min(r["contamination"] for r in res.rejected) > 0.7  # threshold 0.6: margin either side
 
 
 def test_tests_and_exact_copies_are_caught(problems) -> None:

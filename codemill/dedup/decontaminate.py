@@ -115,7 +115,7 @@ class Decontaminate(FilterOp):
     test_field: str | None = param("test", "task field holding the tests; null: not used")
     id_field: str = param("task_id", "task field naming the task (line number when missing)")
     ngram: int = param(13, "tokens per n-gram for the overlap test")
-    threshold: float = param(0.5, "fraction of a unit's tokens covered by n-grams found in a record "
+    threshold: float = param(0.6, "fraction of a unit's tokens covered by n-grams found in a record "
                                    "that makes it contaminated")
     min_chars: int = param(40, "units shorter than this (whitespace removed) skip the substring test")
     mode: Literal["reject", "mark"] = param("reject", "`reject` drops contaminated records; `mark` only "

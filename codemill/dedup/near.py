@@ -40,7 +40,7 @@ class NearDedup(KeepPolicy, GlobalOp):
     num_perm: int = param(256, "signature slots (permutations); the signature column has 2 bytes per slot")
     tokenizer: Literal["bigcode", "lang"] = param(
         "bigcode", "`bigcode`: runs of [A-Za-z0-9_], case kept (what the peers use); `lang`: the "
-                   "language's tree-sitter tokens (20x slower, same precision/recall: docs/dedup.md)")
+                   "language's tree-sitter tokens (30x slower, same precision/recall: docs/dedup.md)")
     scheme: Literal["oph", "oph-copy", "classic"] = param(
         "oph", "`oph`: one hash per shingle, empty bins re-hashed (as accurate as `classic`, ~10x "
                "faster); `oph-copy`: densification by copying; `classic`: num_perm hashes per shingle")
