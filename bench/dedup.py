@@ -34,16 +34,7 @@ from dedup_truth import bigcode_tokens, shingle_set  # noqa: E402
 
 PEERS = ("rensa", "datasketch", "datatrove")
 README = {"data-juicer": (178, 3900, 35648), "text-dedup": (281, 5000, 42610)}  # ../shared/bench/README.md
-BASELINE = """
-import json, sys, xxhash
-seen, dups = set(), 0
-with open(sys.argv[1], "rb") as fh:
-    for line in fh:
-        h = xxhash.xxh3_64_intdigest(json.loads(line)["text"].encode())
-        dups += h in seen
-        seen.add(h)
-print(dups)
-"""
+from engine import BASELINE  # noqa: E402  (the same bare read + xxh3 loop as the engine bench)
 
 
 def peer_available(name: str) -> bool:

@@ -58,15 +58,7 @@ def parse(text: str, lang: str) -> Any | None:
 
 def tree_of(rec: dict[str, Any]) -> Any | None:
     """The tree-sitter tree of the record's current text, parsed at most once per text."""
-    text, lang = rec.get("text"), rec.get("lang")
-    if text is None or lang is None:
-        return None
-    cached = rec.get(_CACHE_KEY)
-    if cached is not None and cached[0] is text:
-        return cached[1]
-    tree = parse(text, lang)
-    rec[_CACHE_KEY] = (text, tree)
-    return tree
+    return tree_of_limited(rec, None)
 
 
 # --- Additions for the clean stage: bounded parsing and error locations. ---------------------------
@@ -116,7 +108,7 @@ def parse_bytes(lang: str, data: bytes, timeout_s: float | None = None, old_tree
         raise ParseTimeout(f"tree-sitter parse over {timeout_s:g} s") from None
 
 
-def tree_of_limited(rec: dict[str, Any], timeout_s: float) -> Any | None:
+def tree_of_limited(rec: dict[str, Any], timeout_s: float | None) -> Any | None:
     """`tree_of` with a time limit. A parse that runs out of time caches "no tree" for this text, so
     later ops calling `tree_of` get None instead of parsing the pathological text again."""
     text, lang = rec.get("text"), rec.get("lang")
