@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import sysconfig
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -25,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from clean_common import RESULTS, corpus_records, md_table  # noqa: E402
 
 from codemill import api  # noqa: E402
-from codemill.langs import detect  # noqa: E402
+from tests.conftest import stdlib_text_records  # noqa: E402
 from tests.data.secrets.planted import planted_records  # noqa: E402
 
 
@@ -44,18 +43,7 @@ def recall(rounds: int) -> tuple[dict, float]:
 
 
 def stdlib_review() -> dict:
-    root = Path(sysconfig.get_paths()["stdlib"])
-    recs = []
-    for p in sorted(root.rglob("*")):
-        if not p.is_file() or "site-packages" in p.parts or "__pycache__" in p.parts:
-            continue
-        try:
-            text = p.read_text("utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        if "\0" not in text:
-            recs.append({"id": str(p.relative_to(root)), "text": text, "path": p.name,
-                         "lang": detect(p.name, text[:200].encode())})
+    recs = stdlib_text_records()
     op = api.make_op("redact")
     files_by_kind: dict[str, list[str]] = defaultdict(list)
     previews: dict[str, list[str]] = defaultdict(list)

@@ -25,6 +25,24 @@ def code_tree(tmp_path: Path) -> Path:
     return root
 
 
+def stdlib_text_records() -> list[dict]:
+    """Every text file of the standard library (UTF-8, no NUL) as a record with its detected lang."""
+    from codemill.langs import detect
+
+    recs = []
+    for p in sorted(STDLIB.rglob("*")):
+        if not p.is_file() or "site-packages" in p.parts or "__pycache__" in p.parts:
+            continue
+        try:
+            text = p.read_text("utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if "\0" not in text:
+            recs.append({"id": str(p.relative_to(STDLIB)), "text": text, "path": p.name,
+                         "lang": detect(p.name, text[:200].encode())})
+    return recs
+
+
 def read_dir(folder: Path) -> list[dict]:
     files = sorted(folder.glob("part-*.parquet"))
     return [row for f in files for row in pq.read_table(f).to_pylist()]

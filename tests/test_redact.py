@@ -14,9 +14,8 @@ from codemill import api
 from codemill.clean.pycheck import check_python
 from codemill.clean.redact import KINDS
 from codemill.clean.tscheck import tree_verdict
-from codemill.langs import detect
 from codemill.parse import parse_bytes
-from tests.conftest import STDLIB
+from tests.conftest import stdlib_text_records
 from tests.data.secrets.planted import planted_records
 
 PLANTED = planted_records()
@@ -59,17 +58,7 @@ def test_placeholders_stay_inside_literals_so_planted_code_still_parses() -> Non
 
 
 def test_stdlib_parses_after_redaction_and_spurious_redactions_are_rare() -> None:
-    recs = []
-    for p in sorted(STDLIB.rglob("*")):
-        if not p.is_file() or "site-packages" in p.parts or "__pycache__" in p.parts:
-            continue
-        try:
-            text = p.read_text("utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        if "\0" not in text:
-            recs.append({"id": str(p.relative_to(STDLIB)), "text": text, "path": p.name,
-                         "lang": detect(p.name, text[:200].encode())})
+    recs = stdlib_text_records()
     res = api.apply("redact", recs)
     by_id = {r["id"]: r for r in res.kept}
     redacted = [r for r in recs if by_id[r["id"]]["n_redactions"]]
