@@ -7,6 +7,7 @@ only after everything else is written.
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import resource
 import shutil
@@ -42,8 +43,7 @@ def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, 
     last = len(plan.segments) - 1
     n = ingest.shards
     publish([part_path(work, last, i, "part") for i in range(n)], out / "data", plan.data_schema)
-    rejects = [part_path(work, k, i, "rej") for i in range(n) for k in range(len(plan.segments))]
-    publish(rejects, out / "rejects", plan.reject_schema)
+    publish([part_path(work, last, i, "rej") for i in range(n)], out / "rejects", plan.reject_schema)
     stages = [monitor.stages[label] for label in plan.stage_labels]
     stats = _stats_doc(stages, ingest, wall, workers, monitor)
     rows = verify(stages, out, ingest)
@@ -56,37 +56,29 @@ def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, 
     return RunResult(out, stats, manifest)
 
 
-PART_ROWS = 100_000
-PART_BYTES = 256 << 20
-
-
 def publish(files: list[Path], folder: Path, schema: pa.Schema) -> None:
-    """Concatenate shard files, in order, into `part-NNNNN.parquet` files of bounded size.
+    """Hard-link the shards' final files, in order, as `part-NNNNN.parquet`; empty ones are skipped.
 
-    Part boundaries depend only on the rows, so the output is the same whatever the number of
-    workers; no part is empty (Hugging Face `datasets` cannot read empty Parquet files) unless
-    there are no rows at all.
+    The last segment wrote them in the output format, so nothing is re-encoded here. Part
+    boundaries are shard boundaries, which depend only on the input and the recipe, so the output
+    is the same whatever the number of workers. No part is empty (Hugging Face `datasets` cannot
+    read empty Parquet files) unless there are no rows at all. Linking keeps `_work/` intact until
+    the end, so a run killed while publishing publishes again on resume.
     """
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    writer, rows, size, k = None, 0, 0, 0
+    k = 0
     for f in files:
-        table = pq.read_table(f, schema=schema)
-        if table.num_rows == 0:
+        if pq.read_metadata(f).num_rows == 0:
             continue
-        if writer is not None and (rows >= PART_ROWS or size >= PART_BYTES):
-            writer.close()
-            writer = None
-        if writer is None:
-            writer = pq.ParquetWriter(folder / f"part-{k:05d}.parquet", schema, **parquet_options(schema, True))
-            rows, size, k = 0, 0, k + 1
-        writer.write_table(table)
-        rows += table.num_rows
-        size += table.nbytes
-    if writer is not None:
-        writer.close()
-    elif k == 0:
+        target = folder / f"part-{k:05d}.parquet"
+        try:
+            os.link(f, target)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(f, target)
+        k += 1
+    if k == 0:
         pq.write_table(schema.empty_table(), folder / "part-00000.parquet", **parquet_options(schema, True))
 
 

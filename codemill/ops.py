@@ -64,6 +64,15 @@ class StageStats:
         self.summary.update(other.summary)
         self.latency.merge(other.latency)
 
+    def unmerge(self, other: StageStats) -> None:
+        """Undo `merge(other)` (its summary, a dict update, stays)."""
+        for name in ("records_in", "kept", "rejected", "seconds", "bytes_in", "bytes_out", "errors"):
+            setattr(self, name, getattr(self, name) - getattr(other, name))
+        self.reasons.subtract(other.reasons)
+        self.counters.subtract(other.counters)
+        self.reasons, self.counters = +self.reasons, +self.counters
+        self.latency.merge(other.latency, -1)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "records_in": self.records_in, "kept": self.kept, "rejected": self.rejected,
@@ -109,32 +118,52 @@ class Op:
 
 
 class MapOp(Op):
-    """One record in, one record out (or a `Reject`)."""
+    """One record in, one record out (or a `Reject`).
+
+    An op that is cheaper on many records at once (one numpy pass, one model call) also
+    defines `process_batch`; the base class then calls it once per shard and falls back to
+    `process` record by record only when the batch raises, so one bad record is still one
+    reject with its own reason.
+    """
 
     def process(self, rec: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
+    def process_batch(self, recs: list[dict[str, Any]]) -> list[dict[str, Any] | Reject]:
+        """Per record, in order: the processed record or the `Reject` that drops it."""
+        raise NotImplementedError
+
+    @property
+    def batched(self) -> bool:
+        return type(self).process_batch is not MapOp.process_batch
+
     def run_batch(self, recs: list[dict], stats: StageStats, rejects: list[dict]) -> list[dict]:
         t0 = time.perf_counter()
+        befores = [r.get("text") for r in recs]
+        outs = self._batch(recs) if self.batched and recs else None
         kept, times = [], []
         clock = time.perf_counter
-        for rec in recs:
+        share = (time.perf_counter() - t0) / len(recs) if outs is not None else 0.0
+        for i, rec in enumerate(recs):
             stats.records_in += 1
             stats.bytes_in += rec["_nbytes"]
-            before = rec.get("text")
+            before = befores[i]
             t = clock()
             try:
-                rec = self.process(rec)
+                out = self.process(rec) if outs is None else outs[i]
+                if isinstance(out, Reject):
+                    raise out
+                rec = out
             except Reject as r:
-                times.append(clock() - t)
+                times.append(clock() - t + share)
                 _to_rejects(rec, stats, rejects, r.reason, r.detail)
                 continue
             except (Exception, RecursionError, MemoryError) as e:  # bad input is data, not a crash
-                times.append(clock() - t)
+                times.append(clock() - t + share)
                 stats.errors += 1
                 _to_rejects(rec, stats, rejects, f"error in op: {type(e).__name__}", str(e)[:500])
                 continue
-            times.append(clock() - t)
+            times.append(clock() - t + share)
             if rec.get("text") is not before:
                 rec["_nbytes"] = text_bytes(rec)
             stats.kept += 1
@@ -145,6 +174,21 @@ class MapOp(Op):
         self.counters.clear()
         stats.seconds += time.perf_counter() - t0
         return kept
+
+    def _batch(self, recs: list[dict]) -> list[dict[str, Any] | Reject] | None:
+        """`process_batch`, or None (go record by record) when it raises or miscounts."""
+        saved = [dict(r) for r in recs]  # a failed batch may have half-updated records
+        try:
+            outs = self.process_batch(recs)
+        except (Exception, RecursionError, MemoryError):
+            outs = None
+        if outs is None or len(outs) != len(recs):
+            for rec, old in zip(recs, saved, strict=True):
+                rec.clear()
+                rec.update(old)
+            self.counters.clear()
+            return None
+        return outs
 
 
 def _to_rejects(rec: dict, stats: StageStats, rejects: list[dict], reason: str, detail: str) -> None:
@@ -183,6 +227,10 @@ class GlobalOp(Op):
     def prepare(self, rec: dict[str, Any]) -> dict[str, Any]:
         return {}
 
+    def prepare_batch(self, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`prepare` for a whole shard at once (vectorized); the same columns, in order."""
+        raise NotImplementedError
+
     def decide(self, table: pa.Table) -> Decisions:
         """`table` holds the `reads` columns of every record in a deterministic order."""
         raise NotImplementedError
@@ -217,6 +265,15 @@ class PrepareStep(MapOp):
     def process(self, rec: dict[str, Any]) -> dict[str, Any]:
         rec.update(self.op.prepare(rec))
         return rec
+
+    @property
+    def batched(self) -> bool:
+        return type(self.op).prepare_batch is not GlobalOp.prepare_batch
+
+    def process_batch(self, recs: list[dict[str, Any]]) -> list[dict[str, Any] | Reject]:
+        for rec, cols in zip(recs, self.op.prepare_batch(recs), strict=True):
+            rec.update(cols)
+        return list(recs)
 
     def run_batch(self, recs: list[dict], stats: StageStats, rejects: list[dict]) -> list[dict]:
         # only records that fail here count at this point; the global step counts the rest

@@ -33,6 +33,7 @@ REJECT_FIELDS: list[pa.Field] = [
     pa.field("detail", pa.string()),
 ]
 CORE_NAMES = [f.name for f in CORE_FIELDS]
+DUPLICATE_KEY = "duplicate source key"  # reject reason of a record whose source key was seen before
 
 
 def make_id(source: str, key: str) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
+
+from codemill import builtins
 
 T = TypeVar("T")
 
@@ -20,9 +23,12 @@ class UnknownName(KeyError):
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str, attr: str = "name") -> None:
+    """`builtin`: name -> module that registers it, imported the first time the name is asked for."""
+
+    def __init__(self, kind: str, attr: str = "name", builtin: Callable[[], dict[str, str]] | None = None) -> None:
         self.kind, self.attr = kind, attr  # `attr`: class attribute that receives the registered name
         self._items: dict[str, type[T]] = {}
+        self._builtin = builtin or dict
 
     def register(self, name: str) -> Callable[[type[T]], type[T]]:
         def deco(cls: type[T]) -> type[T]:
@@ -35,25 +41,20 @@ class Registry(Generic[T]):
         return deco
 
     def get(self, name: str) -> type[T]:
-        _load_builtins()
+        if name not in self._items and name in self._builtin():
+            importlib.import_module(self._builtin()[name])
         try:
             return self._items[name]
         except KeyError:
             raise UnknownName(self.kind, name, self.names()) from None
 
     def names(self) -> list[str]:
-        _load_builtins()
-        return sorted(self._items)
+        return sorted({*self._items, *self._builtin()})
 
     def __iter__(self) -> Iterator[tuple[str, type[T]]]:
-        _load_builtins()
+        builtins.load_all()
         return iter(sorted(self._items.items()))
 
 
-def _load_builtins() -> None:
-    """Import the modules that register the built-in ops and readers (once)."""
-    from codemill import builtins  # noqa: F401
-
-
-OPS: Registry = Registry("op")
-READERS: Registry = Registry("input type", attr="type_name")
+OPS: Registry = Registry("op", builtin=lambda: builtins.OPS)
+READERS: Registry = Registry("input type", attr="type_name", builtin=lambda: builtins.READERS)

@@ -22,14 +22,16 @@ import pyarrow.parquet as pq
 import xxhash
 
 from codemill.exec.local import LocalExecutor
-from codemill.exec.shard import ShardTask, part_path, write_json, write_parquet
+from codemill.exec.shard import ShardTask, part_path, seg_dir, write_json, write_parquet
 from codemill.finalize import finalize
+from codemill.io.splits import Split
 from codemill.monitor.live import Monitor
 from codemill.monitor.prometheus import serve
 from codemill.ops import StageStats
 from codemill.plan import GlobalStep, Plan, build_plan
 from codemill.progress import make_progress
 from codemill.recipe import Recipe
+from codemill.record import DUPLICATE_KEY
 
 
 class RunError(RuntimeError):
@@ -73,6 +75,8 @@ def run(recipe: Recipe, *, resume: bool = False, overwrite: bool = False, quiet:
                 decisions = _global(step, ingest.shards, work, resume, monitor)
                 ingest.resumed += _segment(plan, step.after + 1, decisions, ex, work, ingest.shards, resume,
                                            progress, monitor)
+                for f in seg_dir(work, step.after).glob("part-*.parquet"):  # read by nothing any more
+                    f.unlink()
         return finalize(recipe, plan, work, out, ingest, time.time() - t0, n_workers, monitor)
     finally:
         if server is not None:
@@ -113,14 +117,34 @@ def _pump(pending: set[Future], on_done: Callable[[dict], None], limit: int, mon
 
 def _segment0(recipe: Recipe, plan: Plan, ex: LocalExecutor, work: Path, resume: bool, progress,
               monitor: Monitor) -> Ingest:
+    """Read the sources into shards and run segment 0 on them.
+
+    Records a reader yields here are cut into shards by the driver; a reader's `Split`s (byte
+    ranges the workers parse themselves) are one shard each. Their ids are known only when a
+    worker returns them, so repeated keys among them are found once every shard is done (see
+    `_repeated_keys`).
+    """
     ing = Ingest()
     cfg = recipe.executor
     max_bytes = cfg.shard_mb << 20
     pending: set[Future] = set()
     bar = progress.add_task("ingest + " + ", ".join(lbl for lbl, _ in plan.segments[0].ops), total=None)
+    splits: dict[int, Split] = {}  # shard -> the byte range it reads
+    results: dict[int, dict] = {}  # shard -> result, for split shards
 
     def done(res: dict) -> None:
         progress.update(bar, advance=res["kept"] + res["rejected"])
+        if res["shard"] in splits:
+            results[res["shard"]] = res
+
+    def submit(task: ShardTask, reuse: bool = resume) -> None:
+        if reuse and (prev := _finished(work, 0, task.shard, task.fingerprint)):
+            ing.resumed += 1
+            monitor.shard_done(prev)
+            done(prev)
+        else:
+            pending.add(ex.submit(task))
+            _pump(pending, done, ex.max_in_flight, monitor, "segment 0")
 
     buf: list[dict[str, Any]] = []
     size = 0
@@ -128,22 +152,23 @@ def _segment0(recipe: Recipe, plan: Plan, ex: LocalExecutor, work: Path, resume:
 
     def flush() -> None:
         nonlocal buf, size, shard_hash
-        fp = shard_hash.hexdigest()
-        task = ShardTask(0, ing.shards, str(work), records=buf, fingerprint=fp)
-        if resume and (prev := _finished(work, 0, ing.shards, fp)):
-            ing.resumed += 1
-            monitor.shard_done(prev)
-            progress.update(bar, advance=len(buf))
-        else:
-            pending.add(ex.submit(task))
-            _pump(pending, done, ex.max_in_flight, monitor, "segment 0")
+        submit(ShardTask(0, ing.shards, str(work), records=buf, fingerprint=shard_hash.hexdigest()))
         ing.shards += 1
         buf, size, shard_hash = [], 0, xxhash.xxh3_128()
 
     for reader in recipe.inputs:
         src_hash = xxhash.xxh3_128()
         n = 0
-        for rec in reader.read():
+        for unit in reader.read_units(cfg.shard_records, max_bytes):
+            if isinstance(unit, Split):
+                if buf:
+                    flush()
+                splits[ing.shards] = unit
+                src_hash.update(unit.fingerprint.encode())
+                submit(ShardTask(0, ing.shards, str(work), split=unit, fingerprint=unit.fingerprint))
+                ing.shards += 1
+                continue
+            rec = unit
             content = rec.get("raw")
             if content is None:
                 content = (rec.get("text") or "").encode("utf-8", "surrogatepass")
@@ -164,8 +189,47 @@ def _segment0(recipe: Recipe, plan: Plan, ex: LocalExecutor, work: Path, resume:
     if buf or ing.shards == 0:
         flush()
     _pump(pending, done, 0, monitor, "segment 0")
+    for shard, renames in _repeated_keys(ing.ids, splits, results).items():
+        if results[shard]["renames"] != [list(r) for r in renames]:
+            monitor.shard_undone(results[shard])
+            submit(ShardTask(0, shard, str(work), split=splits[shard], renames=renames,
+                             fingerprint=splits[shard].fingerprint), reuse=False)
+    _pump(pending, done, 0, monitor, "segment 0")
+    for shard, split in splits.items():
+        res = results[shard]
+        ids = list(res["ids"])
+        for pos, new in res["renames"]:
+            ids[pos] = new
+        ing.ids.update(ids)
+        ing.sources[split.reader.source]["records"] += len(ids)
+        ing.records += len(ids)
     progress.update(bar, total=ing.records, completed=ing.records)
     return ing
+
+
+def _repeated_keys(read_here: set[str], splits: dict[int, Split],
+                   results: dict[int, dict]) -> dict[int, list[tuple[int, str]]]:
+    """Per split shard, (position, fresh id) of each record whose id an earlier record has.
+
+    "Earlier" is shard order, after every record the driver read itself (those ids were final
+    when their shards were sent), so the answer depends only on the input.
+    """
+    every = set(read_here)
+    for shard in splits:
+        every.update(results[shard]["ids"])
+    seen = set(read_here)
+    out: dict[int, list[tuple[int, str]]] = {}
+    for shard in sorted(splits):
+        for pos, rid in enumerate(results[shard]["ids"]):
+            if rid not in seen:
+                seen.add(rid)
+                continue
+            k = 2
+            while f"{rid}#{k}" in every:
+                k += 1
+            every.add(f"{rid}#{k}")
+            out.setdefault(shard, []).append((pos, f"{rid}#{k}"))
+    return out
 
 
 def _disambiguate(rec: dict[str, Any], ids: set[str]) -> None:
@@ -175,7 +239,7 @@ def _disambiguate(rec: dict[str, Any], ids: set[str]) -> None:
         k += 1
     rec["id"] = f"{base}#{k}"
     if "_reject" not in rec:
-        rec["_reject"] = ("duplicate source key", f"same source and key as record {base}")
+        rec["_reject"] = (DUPLICATE_KEY, f"same source and key as record {base}")
 
 
 def _finished(work: Path, segment: int, shard: int, fingerprint: str | None = None) -> dict | None:

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import codemill
-from codemill import api, finalize
+from codemill import api
 from codemill.io.export import export
 from tests.conftest import folder_bytes, read_dir
 
@@ -78,9 +78,8 @@ def test_manifest_and_layout(code_tree: Path, tmp_path: Path) -> None:
     assert len(schemas) == 1  # every shard has the same schema
 
 
-def test_loads_with_hf_datasets_and_exports(code_tree: Path, tmp_path: Path, monkeypatch) -> None:
+def test_loads_with_hf_datasets_and_exports(code_tree: Path, tmp_path: Path) -> None:
     datasets = pytest.importorskip("datasets")
-    monkeypatch.setattr(finalize, "PART_ROWS", 10)  # several data parts
     out = api.run(recipe_for(code_tree, tmp_path / "out")).output
     assert len(list((out / "data").glob("part-*.parquet"))) > 2
     ds = datasets.load_dataset("parquet", data_dir=str(out / "data"), split="train",

@@ -100,3 +100,12 @@ def test_cli_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "codemill.cli", "validate", str(write(tmp_path, GOOD))],
                         capture_output=True, text=True)
     assert ok.returncode == 0 and "ok (1 inputs, 3 stages)" in ok.stdout
+
+
+def test_builtin_table_names_every_registered_op_and_reader() -> None:
+    from codemill import builtins
+    from codemill.registry import OPS, READERS
+
+    builtins.load_all()
+    assert {name: cls.__module__ for name, cls in OPS} == builtins.OPS
+    assert {name: cls.__module__ for name, cls in READERS} == builtins.READERS

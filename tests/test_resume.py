@@ -14,9 +14,11 @@ import pytest
 
 from tests.conftest import STDLIB, folder_bytes
 
+FILES = '{{type: files, path: {src}, exclude: ["__pycache__", "site-packages", "config-*", "lib-dynload"]}}'
+JSONL = "{{type: jsonl, path: {src}}}"  # read by the workers in byte ranges
 RECIPE = """
 inputs:
-  - {{type: files, path: {src}, exclude: ["__pycache__", "site-packages", "config-*", "lib-dynload"]}}
+  - {input}
 stages:
   - normalize: {{}}
   - size_filter: {{max_bytes: 500000}}
@@ -31,21 +33,33 @@ def _cmd(recipe: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "codemill.cli", "run", str(recipe), "--quiet", *extra]
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _stdlib_jsonl(path: Path) -> Path:
+    """The standard library's .py files as JSON Lines, with one key repeated across shards."""
+    files = sorted(p for p in STDLIB.glob("*.py"))[:150]
+    rows = [{"id": p.name, "text": p.read_text("utf-8", "replace"), "path": p.name} for p in files]
+    rows[120]["id"] = rows[3]["id"]
+    path.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="module", params=["files", "jsonl"])
+def source(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     d = tmp_path_factory.mktemp("ref")
+    inp = FILES.format(src=STDLIB) if request.param == "files" else \
+        JSONL.format(src=_stdlib_jsonl(d / "stdlib.jsonl"))
     recipe = d / "recipe.yaml"
-    recipe.write_text(RECIPE.format(src=STDLIB, out=d / "out"))
+    recipe.write_text(RECIPE.format(input=inp, out=d / "out"))
     subprocess.run(_cmd(recipe), check=True)
-    return d / "out"
+    return inp, d / "out"
 
 
-@pytest.mark.parametrize("segment,after", [(0, 20), (1, 10)])
-def test_kill_9_then_resume_matches_uninterrupted_run(reference: Path, tmp_path: Path, segment: int,
+@pytest.mark.parametrize("segment,after", [(0, 10), (1, 5)])
+def test_kill_9_then_resume_matches_uninterrupted_run(source: tuple[str, Path], tmp_path: Path, segment: int,
                                                       after: int) -> None:
+    inp, reference = source
     recipe = tmp_path / "recipe.yaml"
     out = tmp_path / "out"
-    recipe.write_text(RECIPE.format(src=STDLIB, out=out))
+    recipe.write_text(RECIPE.format(input=inp, out=out))
     proc = subprocess.Popen(_cmd(recipe), start_new_session=True)
     done_dir = out / "_work" / f"seg{segment}"
     deadline = time.time() + 120
@@ -71,3 +85,5 @@ def test_kill_9_then_resume_matches_uninterrupted_run(reference: Path, tmp_path:
     counts = ("name", "records_in", "kept", "rejected", "reasons", "bytes_in", "bytes_out", "errors", "counters")
     assert [{k: s[k] for k in counts} for s in stats["stages"]] == [{k: s[k] for k in counts}
                                                                     for s in ref_stats["stages"]]
+    if "jsonl" in inp:
+        assert stats["stages"][0]["reasons"] == {"duplicate source key": 1}

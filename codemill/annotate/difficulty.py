@@ -119,6 +119,6 @@ class Difficulty(GlobalOp):
         return Decisions([None] * n, [None] * n, {"difficulty": grade, "difficulty_score": scores}, summary)
 
 
-# The report builds its sections after importing codemill.builtins, so importing the annotate
+# The report builds its sections after `codemill.builtins.load_all()`, so importing the annotate
 # section here registers it wherever these ops exist (no entry point needed).
 from codemill.report import annotate_section  # noqa: E402,F401

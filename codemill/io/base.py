@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import orjson
 
 from codemill import langs
+from codemill.io.splits import Split
 from codemill.params import ParamError, param, required
 from codemill.record import CORE_NAMES, new_record, reject_record
 
@@ -68,6 +69,17 @@ class Reader:
         return [root] if root.exists() else []
 
     def read(self) -> Iterator[dict[str, Any]]:
+        raise NotImplementedError
+
+    def read_units(self, max_lines: int, max_bytes: int) -> Iterator[dict[str, Any] | Split]:
+        """Records, or `Split`s of a file that the workers read themselves (`read_split`).
+
+        The default reads everything here, in the driver; a reader whose files can be cut at
+        newlines yields splits so that parsing runs in parallel.
+        """
+        return self.read()
+
+    def read_split(self, split: Split) -> Iterator[dict[str, Any]]:
         raise NotImplementedError
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import gzip
 import zlib
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,7 +18,8 @@ import orjson
 import zstandard
 
 from codemill.io.base import RAW_CAP, Reader, check_mapping, rel_name, row_record, source_files
-from codemill.io.streams import open_stream
+from codemill.io.splits import RangeStream, Split, line_splits
+from codemill.io.streams import compression, open_stream
 from codemill.params import ParamError, param
 from codemill.record import reject_record
 from codemill.registry import READERS
@@ -44,10 +46,43 @@ class JsonlReader(Reader):
         for p in source_files(self, _SUFFIXES):
             yield from self._read_file(p, rel_name(self, p))
 
-    def _read_file(self, p: Path, rel: str) -> Iterator[dict[str, Any]]:
-        lineno = 0
+    def read_units(self, max_lines: int, max_bytes: int) -> Iterator[dict[str, Any] | Split]:
+        """Plain files as byte ranges that the workers parse. If any file is compressed, every
+        file is read here instead, so that of two records with the same key the first one in
+        input order keeps its id (the driver sees the ids of the records it reads at once, those
+        of ranges only after they ran)."""
+        files = source_files(self, _SUFFIXES)
         try:
-            with open_stream(p) as f:
+            plain = not any(compression(p) for p in files)
+        except OSError:
+            plain = False
+        if not plain:
+            yield from self.read()
+            return
+        for p in files:
+            rel = rel_name(self, p)
+            try:
+                for start, end, line0, n, fp in line_splits(p, max_lines, max_bytes):
+                    yield Split(self, str(p), rel, start, end, line0, n, fp)
+            except OSError as e:
+                yield reject_record(self.source, f"{rel}:1", "unreadable file", f"{rel}: {type(e).__name__}: {e}")
+
+    def read_split(self, split: Split) -> Iterator[dict[str, Any]]:
+        try:
+            f = open(split.path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed below, once drained
+        except OSError as e:
+            yield reject_record(self.source, f"{split.rel}:{split.first_line + 1}", "unreadable file",
+                                f"{split.rel}: {type(e).__name__}: {e}")
+            return
+        with f:
+            yield from self._read_file(Path(split.path), split.rel, RangeStream(f, split.start, split.end),
+                                       split.first_line)
+
+    def _read_file(self, p: Path, rel: str, stream: Any = None, first_line: int = 0) -> Iterator[dict[str, Any]]:
+        """Records of one file (`stream`: a range of it, whose first line is number `first_line` + 1)."""
+        lineno = first_line
+        try:
+            with open_stream(p) if stream is None else nullcontext(stream) as f:
                 for line, complete in _lines(f, self.max_line_bytes):
                     lineno += 1
                     key, where = f"{rel}:{lineno}", f"{rel} line {lineno}"

@@ -26,9 +26,9 @@ class Latency:
             self.counts += np.bincount(np.searchsorted(_EDGES, arr), minlength=len(self.counts))
             self.total += float(arr.sum())
 
-    def merge(self, other: Latency) -> None:
-        self.counts += other.counts
-        self.total += other.total
+    def merge(self, other: Latency, sign: int = 1) -> None:
+        self.counts += sign * other.counts
+        self.total += sign * other.total
 
     @property
     def n(self) -> int:

@@ -54,6 +54,13 @@ class Monitor:
                 w["max_rss_mb"] = max(w["max_rss_mb"], result.get("worker_max_rss_mb", 0.0))
                 w["shards"] += 1
 
+    def shard_undone(self, result: dict[str, Any]) -> None:
+        """Take back a shard's counts before it runs again (a split with repeated keys)."""
+        with self._lock:
+            self.shards_done -= 1
+            for d in result["stats"]:
+                self.stages[d["name"]].unmerge(StageStats.from_dict(d))
+
     def global_done(self, stats: StageStats) -> None:
         with self._lock:
             self.stages[stats.name].merge(stats)

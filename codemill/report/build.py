@@ -73,8 +73,10 @@ def build_report(out: Path | str, dest: Path | str | None = None, max_rows: int 
 
 def load_sections() -> None:
     """Import everything that may register sections: built-ins, every op module, and plugins."""
-    from codemill import builtins  # noqa: F401  (ops may define their sections next to themselves)
+    from codemill import builtins
     from codemill.report import builtin  # noqa: F401
+
+    builtins.load_all()  # ops may define their sections next to themselves
 
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:

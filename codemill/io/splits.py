@@ -1,0 +1,85 @@
+"""Byte ranges of a line-oriented file, read by the workers instead of the driver.
+
+A reader whose format can be cut at newlines (plain JSON Lines) hands the runner `Split`s
+instead of records: the driver only scans for newlines and hashes the bytes (memchr and xxh3,
+near memory speed); parsing happens in the workers, in parallel. Ranges end at newlines, hold
+at most `max_lines` lines and, unless one line is longer, at most `max_bytes` bytes; they
+depend only on the file's bytes, so shards are the same whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import xxhash
+
+if TYPE_CHECKING:
+    from codemill.io.base import Reader
+
+CHUNK = 8 << 20
+
+
+@dataclass
+class Split:
+    """Lines [first_line, first_line + lines) of `path`, bytes [start, end); read in a worker."""
+
+    reader: Reader
+    path: str
+    rel: str  # the file's name in keys (`rel:lineno`)
+    start: int
+    end: int
+    first_line: int  # 0-based number of the range's first line in the file
+    lines: int
+    fingerprint: str  # xxh3-128 of the range's bytes, checked on resume
+
+    def read(self) -> list[dict[str, Any]]:
+        return list(self.reader.read_split(self))
+
+
+def line_splits(path: Path, max_lines: int, max_bytes: int) -> Iterator[tuple[int, int, int, int, str]]:
+    """(start, end, first_line, lines, xxh3-128 hex) of consecutive ranges covering the file."""
+    h = xxhash.xxh3_128()
+    start = hashed = buf_off = line0 = lines = end = 0
+    buf = b""
+    rel = 0  # scan position in buf
+    with open(path, "rb") as f:
+        while True:
+            j = buf.find(b"\n", rel)
+            if j < 0:
+                h.update(memoryview(buf)[hashed - buf_off:])
+                buf_off += len(buf)
+                hashed, rel = buf_off, 0
+                buf = f.read(CHUNK)
+                if buf:
+                    continue
+                if buf_off > start:  # lines since the last cut, maybe a last one without a newline
+                    yield start, buf_off, line0, lines + (buf_off > end), h.hexdigest()
+                return
+            rel = j + 1
+            lines += 1
+            end = buf_off + rel
+            if lines >= max_lines or end - start >= max_bytes:
+                h.update(memoryview(buf)[hashed - buf_off: rel])
+                yield start, end, line0, lines, h.hexdigest()
+                h = xxhash.xxh3_128()
+                start = hashed = end
+                line0 += lines
+                lines = 0
+
+
+class RangeStream:
+    """`readline` over bytes [start, end) of an open file (ranges end at newlines)."""
+
+    def __init__(self, f: IO[bytes], start: int, end: int) -> None:
+        f.seek(start)
+        self.f, self.left = f, end - start
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        line = self.f.readline(self.left if limit < 0 else min(limit, self.left))
+        self.left -= len(line)
+        return line
