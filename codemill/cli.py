@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from codemill import api
+from codemill.exec.local import without_pandas_probe
 from codemill.finalize import InvariantError
 from codemill.io.export import export
 from codemill.params import describe
@@ -21,6 +22,7 @@ from codemill.runner import RunError
 
 
 def main(argv: list[str] | None = None) -> int:
+    without_pandas_probe()
     parser = _parser()
     args = parser.parse_args(argv)
     err = Console(stderr=True)

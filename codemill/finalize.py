@@ -42,8 +42,8 @@ def finalize(recipe: Recipe, plan: Plan, work: Path, out: Path, ingest: Ingest, 
 
     last = len(plan.segments) - 1
     n = ingest.shards
-    publish([part_path(work, last, i, "part") for i in range(n)], out / "data", plan.data_schema)
-    publish([part_path(work, last, i, "rej") for i in range(n)], out / "rejects", plan.reject_schema)
+    publish([part_path(work, last, i, "data") for i in range(n)], out / "data", plan.data_schema)
+    publish([part_path(work, last, i, "rejects") for i in range(n)], out / "rejects", plan.reject_schema)
     stages = [monitor.stages[label] for label in plan.stage_labels]
     stats = _stats_doc(stages, ingest, wall, workers, monitor)
     rows = verify(stages, out, ingest)
@@ -79,7 +79,7 @@ def publish(files: list[Path], folder: Path, schema: pa.Schema) -> None:
             shutil.copyfile(f, target)
         k += 1
     if k == 0:
-        pq.write_table(schema.empty_table(), folder / "part-00000.parquet", **parquet_options(schema, True))
+        pq.write_table(schema.empty_table(), folder / "part-00000.parquet", **parquet_options(schema))
 
 
 def _report(out: Path) -> None:

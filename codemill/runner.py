@@ -18,11 +18,10 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import xxhash
 
 from codemill.exec.local import LocalExecutor
-from codemill.exec.shard import ShardTask, part_path, seg_dir, write_json, write_parquet
+from codemill.exec.shard import ShardTask, part_path, read_work, seg_dir, write_json, write_work
 from codemill.finalize import finalize
 from codemill.io.splits import Split
 from codemill.monitor.live import Monitor
@@ -75,7 +74,7 @@ def run(recipe: Recipe, *, resume: bool = False, overwrite: bool = False, quiet:
                 decisions = _global(step, ingest.shards, work, resume, monitor)
                 ingest.resumed += _segment(plan, step.after + 1, decisions, ex, work, ingest.shards, resume,
                                            progress, monitor)
-                for f in seg_dir(work, step.after).glob("part-*.parquet"):  # read by nothing any more
+                for f in seg_dir(work, step.after).glob("part-*.arrow"):  # read by nothing any more
                     f.unlink()
         return finalize(recipe, plan, work, out, ingest, time.time() - t0, n_workers, monitor)
     finally:
@@ -255,17 +254,17 @@ def _finished(work: Path, segment: int, shard: int, fingerprint: str | None = No
 
 def _global(step: GlobalStep, n_shards: int, work: Path, resume: bool, monitor: Monitor) -> pa.Table:
     """Run a global op on the columns it reads (never the text); persist its decisions, one per row."""
-    dec_path = work / f"global-{step.label}.parquet"
+    dec_path = work / f"global-{step.label}.arrow"
     stats_path = work / f"global-{step.label}.json"
     monitor.backlog(0, step.label)
     if resume and dec_path.exists() and stats_path.exists():
         monitor.global_done(StageStats.from_dict(orjson.loads(stats_path.read_bytes())))
-        return pq.read_table(dec_path)
+        return read_work(dec_path)
     t0 = time.perf_counter()
     cols = list(dict.fromkeys(["id", *step.op.reads]))
     parts = []
     for i in range(n_shards):
-        t = pq.read_table(part_path(work, step.after, i, "part"), columns=cols)
+        t = read_work(part_path(work, step.after, i, "part"), cols)
         t = t.append_column("_shard", pa.array([i] * t.num_rows, pa.int32()))
         parts.append(t.append_column("_row", pa.array(range(t.num_rows), pa.int32())))
     table = pa.concat_tables(parts)
@@ -287,7 +286,7 @@ def _global(step: GlobalStep, n_shards: int, work: Path, resume: bool, monitor: 
     st.counters.update(step.op.counters)
     st.seconds = time.perf_counter() - t0
     monitor.global_done(st)
-    write_parquet(dec, dec_path)
+    write_work(dec, dec_path)
     write_json(st.to_dict(), stats_path)
     return dec
 

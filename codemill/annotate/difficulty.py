@@ -118,7 +118,3 @@ class Difficulty(GlobalOp):
         scores = [None if math.isnan(s) else round(float(s), 6) for s in score]
         return Decisions([None] * n, [None] * n, {"difficulty": grade, "difficulty_score": scores}, summary)
 
-
-# The report builds its sections after `codemill.builtins.load_all()`, so importing the annotate
-# section here registers it wherever these ops exist (no entry point needed).
-from codemill.report import annotate_section  # noqa: E402,F401

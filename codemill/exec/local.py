@@ -8,8 +8,11 @@ bounded by (workers + in-flight) x shard size whatever the corpus size.
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
+
+import pyarrow as pa
 
 from codemill.exec.shard import ShardTask, run_shard
 from codemill.plan import Plan
@@ -17,9 +20,35 @@ from codemill.plan import Plan
 _PLAN: Plan | None = None
 
 
-def _init(plan: Plan) -> None:
+def without_pandas_probe() -> None:
+    """Stop pyarrow from importing pandas (about 1 s) the first time it builds an array.
+
+    pyarrow probes for pandas on first use to recognise DataFrames; codemill never hands it one.
+    Making that one probe fail records "no pandas" in pyarrow; `import pandas` still works
+    afterwards, and so does `to_pandas()`. Only for processes codemill owns (workers, the CLI):
+    in a notebook, pyarrow would then not recognise the user's DataFrames.
+    """
+    if "pandas" in sys.modules:
+        return
+    sys.meta_path.insert(0, _NoPandas)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(_NoPandas)
+
+
+class _NoPandas:
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas":
+            raise ImportError("pandas is not imported in codemill's own processes")
+
+
+def _init(plan: Plan, pool: bool = False) -> None:
     global _PLAN
     _PLAN = plan
+    if pool:
+        without_pandas_probe()
     for seg in plan.segments:
         for _, op in seg.ops:
             op.setup()
@@ -43,7 +72,7 @@ class LocalExecutor:
         if self.workers > 1:
             # spawn: no inherited threads/locks from the driver (progress bars, readers)
             self._pool = ProcessPoolExecutor(self.workers, mp.get_context("spawn"), initializer=_init,
-                                             initargs=(self.plan,))
+                                             initargs=(self.plan, True))
         else:
             _init(self.plan)
         return self

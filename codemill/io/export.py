@@ -60,7 +60,7 @@ def export(out: Path, dest: Path, fmt: str, kind: str = "data") -> int:
         return n
     if fmt == "parquet":
         schema = pq.read_schema(parts(out, kind)[0])
-        with pq.ParquetWriter(dest, schema, **parquet_options(schema, True)) as w:
+        with pq.ParquetWriter(dest, schema, **parquet_options(schema)) as w:
             for batch in batches(out, kind):
                 w.write_batch(batch)
                 n += batch.num_rows

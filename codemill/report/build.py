@@ -31,7 +31,7 @@ def build_report(out: Path | str, dest: Path | str | None = None, max_rows: int 
     t0 = time.perf_counter()
     out = Path(out)
     data = ReportData(out, max_rows)
-    load_sections()
+    load_sections([next(iter(st)) for st in (data.manifest.get("recipe") or {}).get("stages", [])])
     page = Page()
     nav, body = [], []
     for s in sections():
@@ -71,13 +71,20 @@ def build_report(out: Path | str, dest: Path | str | None = None, max_rows: int 
     return dest
 
 
-def load_sections() -> None:
-    """Import everything that may register sections: built-ins, every op module, and plugins."""
+def load_sections(ops: list[str] | None = None) -> None:
+    """Import what may register sections: the built-in sections, the modules of `ops` (of every
+    op when None; an op may define its section next to itself) and the entry-point plugins."""
     from codemill import builtins
+    from codemill.registry import OPS, UnknownName
     from codemill.report import builtin  # noqa: F401
 
-    builtins.load_all()  # ops may define their sections next to themselves
-
+    if ops is None:
+        builtins.load_all()
+    for name in ops or []:
+        try:
+            OPS.get(name)
+        except UnknownName:  # a report of a run whose op is not installed here any more
+            log.warning("report: op %r of this run is not installed", name)
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:
             ep.load()

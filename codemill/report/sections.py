@@ -14,9 +14,9 @@ run). Register it with a decorator at import time of your module::
         return page.p("Sources whose distribution moved.") + page.chart(fig)
 
 Sections render in `order` (built-ins: 10 overview, 15 alerts, 20 funnel, 30 distributions,
-40 scores, 50 duplicates, 70 performance; leave gaps). The report calls `codemill.builtins.load_all()`
-(every op module) and the modules named by the `codemill.report_sections` entry-point group
-before rendering, so a section defined next to its op is always found. A section that raises
+40 scores, 50 duplicates, 70 performance; leave gaps). The report imports the module of every op
+the run used and the modules named by the `codemill.report_sections` entry-point group before
+rendering, so a section defined next to its op is found whenever that op ran. A section that raises
 is shown as an error box; the rest of the report is still built.
 """
 
