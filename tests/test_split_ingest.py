@@ -1,5 +1,5 @@
-"""JSON Lines read by the workers in byte ranges: the same records as reading in the driver,
-repeated keys across ranges, mixed plain and compressed files, determinism."""
+"""Sources read by the workers (JSON Lines in byte ranges, Parquet in row groups): the same records
+as reading in the driver, repeated keys across shards, mixed plain and compressed files, determinism."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import json
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from codemill import api
 from codemill.io.jsonl import JsonlReader
+from codemill.io.parquet import ParquetReader
 from codemill.io.splits import Split
 from codemill.record import make_id
 from tests.conftest import STDLIB, folder_bytes, read_dir
@@ -106,3 +109,36 @@ def test_a_bom_on_the_first_line_and_no_final_newline(tmp_path: Path, bom: bytes
     src.write_bytes(bom + b"\n".join(orjson.dumps(r) for r in _rows(15)))
     data = read_dir(_run(src, tmp_path / "out", workers=1, stages=[]) / "data")
     assert [r["id"] for r in data] == [make_id("src", f"doc{i}") for i in range(15)]
+
+
+def test_parquet_row_groups_are_read_by_the_workers(tmp_path: Path) -> None:
+    rows = _rows(50)
+    rows[40] = {**rows[40], "id": "doc1"}  # a repeated key in a later row group
+    table = pa.Table.from_pylist(rows)
+    d = tmp_path / "pq"
+    d.mkdir()
+    pq.write_table(table.slice(0, 30), d / "a.parquet", row_group_size=4)
+    pq.write_table(table.slice(30), d / "b.parquet", row_group_size=4)
+    reader = ParquetReader(path=str(d), name="src")
+    reader.bind(tmp_path)
+    units = list(reader.read_units(7, 1 << 30))
+    assert all(isinstance(u, Split) for u in units)
+    assert [u.lines for u in units] == [8, 8, 8, 6, 8, 8, 4]  # whole row groups of 4, runs of >= 7 rows
+    assert [(r["id"], r["text"], r["meta"]) for u in units for r in u.read()] == \
+        [(r["id"], r["text"], r["meta"]) for r in reader.read()]
+
+    outs = [api.run({"inputs": [{"type": "parquet", "path": str(d), "name": "src"}], "stages": [],
+                     "executor": {"workers": w, "shard_records": 7}, "output": str(tmp_path / f"out{w}")}).output
+            for w in (1, 2)]
+    assert folder_bytes(outs[0] / "data") == folder_bytes(outs[1] / "data")
+    data, rejects = read_dir(outs[0] / "data"), read_dir(outs[0] / "rejects")
+    assert len(data) == 49 and [r["reason"] for r in rejects] == ["duplicate source key"]
+    assert rejects[0]["id"] == make_id("src", "doc1") + "#2"
+    assert json.loads((outs[0] / "stats.json").read_text())["totals"]["shards"] == len(units)
+
+
+def test_parquet_with_a_huge_row_group_is_streamed_by_the_driver(tmp_path: Path) -> None:
+    pq.write_table(pa.Table.from_pylist(_rows(40)), tmp_path / "a.parquet")  # one row group of 40 rows
+    reader = ParquetReader(path=str(tmp_path / "a.parquet"), name="src")
+    reader.bind(tmp_path)
+    assert not any(isinstance(u, Split) for u in reader.read_units(7, 1 << 30))

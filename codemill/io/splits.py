@@ -1,10 +1,10 @@
-"""Byte ranges of a line-oriented file, read by the workers instead of the driver.
+"""Pieces of a source file that the workers read themselves, instead of the driver.
 
-A reader whose format can be cut at newlines (plain JSON Lines) hands the runner `Split`s
-instead of records: the driver only scans for newlines and hashes the bytes (memchr and xxh3,
-near memory speed); parsing happens in the workers, in parallel. Ranges end at newlines, hold
-at most `max_lines` lines and, unless one line is longer, at most `max_bytes` bytes; they
-depend only on the file's bytes, so shards are the same whatever the number of workers.
+A reader whose format can be cut cheaply hands the runner `Split`s instead of records: plain
+JSON Lines at newlines (the driver only scans for line ends and hashes the bytes, memchr and
+xxh3, near memory speed), Parquet at row-group boundaries (from the footer). Parsing then runs
+in the workers, in parallel. Splits depend only on the file, so shards are the same whatever
+the number of workers.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ CHUNK = 8 << 20
 
 @dataclass
 class Split:
-    """Lines [first_line, first_line + lines) of `path`, bytes [start, end); read in a worker."""
+    """Records [first_line, first_line + lines) of `path`, read in a worker by `reader.read_split`:
+    bytes [start, end) of a JSON Lines file, row groups [start, end) of a Parquet file."""
 
     reader: Reader
     path: str
@@ -40,7 +41,9 @@ class Split:
 
 
 def line_splits(path: Path, max_lines: int, max_bytes: int) -> Iterator[tuple[int, int, int, int, str]]:
-    """(start, end, first_line, lines, xxh3-128 hex) of consecutive ranges covering the file."""
+    """(start, end, first_line, lines, xxh3-128 hex) of consecutive byte ranges covering the file;
+    each ends at a newline and holds at most `max_lines` lines and, unless one line is longer,
+    at most `max_bytes` bytes."""
     h = xxhash.xxh3_128()
     start = hashed = buf_off = line0 = lines = end = 0
     buf = b""
