@@ -130,3 +130,32 @@ def test_pathological_inputs_pass_the_whole_segment_quickly() -> None:
     assert reasons["mixed"] == "syntax error" and "non-UTF-8" in next(r for r in rejects if r["id"] == "mixed")["detail"]
     assert kept == []
     assert not any(r.startswith("error in op") for r in reasons.values())
+
+
+def test_fast_scores_match_their_plain_definitions() -> None:
+    """Line lengths from newline offsets, base64 runs by find, hex lists anchored on `x`, docstrings by
+    find: the same numbers as the plain split / StarCoder2 regexes on generated and real texts."""
+    import re
+
+    hex_list = re.compile(r"(?:0x|\\x)[0-9a-fA-F]{2}(?:[,\s]*(?:0x|\\x)[0-9a-fA-F]{2}){7,}")
+    b64 = re.compile(r"[a-zA-Z0-9+/\n=]{64,}")
+    rng = random.Random(3)
+    pieces = ["0x1f, ", "\\x0a", "0x", "x", "AbC9+/=" * 10, "\n", " ", "é", '"""', "\\", "'''", "a" * 1200]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 400))) for _ in range(300)]
+    texts += [p.read_text() for p in sorted(STDLIB.glob("*.py"))[:80]]
+    for text in texts:
+        data = text.encode("utf-8", "surrogatepass")
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        lengths = [len(x) for x in lines]
+        longest = max(lengths, default=0)
+        assert rules.line_stats(text, data) == (len(lines), longest, sum(lengths),
+                                                lines[lengths.index(longest)] if longest > 1000 else "")
+        found = [len(m.group().encode()) for m in b64.finditer(text)] + \
+                [m.end() - m.start() for m in hex_list.finditer(text)]
+        found += [m.end() - m.start() for m in rules._UNICODE.finditer(text)]
+        expect = (max(found), min(1.0, sum(found) / len(data))) if found and data else (0, 0.0)
+        assert rules.encoded_data(text, data) == expect
+        for quotes, pattern in rules._TQ_SPANS:
+            assert list(rules._triple_quoted(text, quotes, pattern)) == [m.span() for m in pattern.finditer(text)]

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from codemill.clean import quality_rules as rules
+from codemill.clean import textscan
 from codemill.ops import FilterOp
 from codemill.params import ParamError, check, param
 from codemill.registry import OPS
@@ -120,14 +121,9 @@ class CodeQuality(FilterOp):
 
     def score(self, rec: dict[str, Any]) -> dict[str, Any]:
         text, lang, path = rec["text"], rec.get("lang"), rec.get("path") or ""
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        lengths = list(map(len, lines))
-        longest = max(lengths, default=0)
-        n = len(lengths)
-        longest_line = lines[lengths.index(longest)] if longest > 1000 else ""
-        encoded_max, encoded_frac = rules.encoded_data(text)
+        data = textscan.utf8(rec)
+        n, longest, total, longest_line = rules.line_stats(text, data)
+        encoded_max, encoded_frac = rules.encoded_data(text, data)
         visible = None
         if lang == "html":
             shown = rules.visible_text(text)
@@ -136,8 +132,8 @@ class CodeQuality(FilterOp):
         return {
             "n_lines": n,
             "max_line_length": longest,
-            "avg_line_length": round(sum(lengths) / n, 3) if n else 0.0,
-            "alpha_fraction": round(rules.alpha_fraction(text), 6),
+            "avg_line_length": round(total / n, 3) if n else 0.0,
+            "alpha_fraction": round(rules.alpha_fraction(text, data), 6),
             "generated_marker": rules.generated_marker(text, path, lang, self.generated_head_lines, longest,
                                                        longest_line),
             "encoded_max_match": encoded_max,

@@ -1,13 +1,17 @@
 """Scores behind `code_quality`: fast, code-aware measurements of one text (no decisions here).
 
-Every function is a few C-speed passes (`re`, `str` methods, `bytes.translate`): a per-character
-Python loop would run at tens of MB/s and dominate the clean stage.
+Every function is a few C-speed passes (`re`, `str` methods, `bytes.translate`/`find`, numpy) over
+the text or its UTF-8 bytes (shared with `redact` through `textscan.utf8`): a per-character Python
+loop would run at tens of MB/s and dominate the clean stage.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
+
+import numpy as np
 
 # --- auto-generated ------------------------------------------------------------------------------
 
@@ -56,35 +60,74 @@ def generated_marker(text: str, path: str, lang: str | None, head_lines: int, lo
     return next((p for p in GENERATED_PHRASES if p in top), None)
 
 
+# --- line lengths ---------------------------------------------------------------------------------
+
+_NUMPY_FROM = 4096  # characters: below this, splitting is cheaper than numpy's per-call cost
+
+
+def line_stats(text: str, data: bytes) -> tuple[int, int, int, str]:
+    """(lines, longest line, sum of line lengths, the longest line if over 1,000 characters else "")
+    of `text` split at `\n` without a trailing empty line, in characters. `data` is its UTF-8: for
+    ASCII texts the longest line comes from newline offsets (numpy) instead of a list of lines."""
+    newlines = text.count("\n")
+    n = newlines + (1 if text and text[-1] != "\n" else 0)
+    total = len(text) - newlines
+    if len(data) != len(text) or len(text) < _NUMPY_FROM:
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        lengths = list(map(len, lines))
+        longest = max(lengths, default=0)
+        return n, longest, total, lines[lengths.index(longest)] if longest > 1000 else ""
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    bounds = np.concatenate(([-1], ends, [len(text)]))
+    lengths_np = np.diff(bounds) - 1  # a trailing empty line adds a 0, which never is the maximum
+    i = int(np.argmax(lengths_np))
+    longest = int(lengths_np[i])
+    start = int(bounds[i]) + 1
+    return n, longest, total, text[start : start + longest] if longest > 1000 else ""
+
+
 # --- encoded data ------------------------------------------------------------------------------------
 # StarCoder2's patterns, made fast without changing what they find:
-#   base64   [a-zA-Z0-9+/\n=]{64,}: the bytes are translated to `A` (in the class) or ` ` (not), and a
-#            pattern with a 64-`A` literal prefix finds the runs at C speed (the plain regex tries every
-#            position and runs at about 40 MB/s).
-#   hex      byte lists of 8+ `0xff` / `\xff` tokens separated by commas or whitespace, searched only
-#            when the text holds 8 such prefixes. StarCoder2's form also takes unprefixed pairs
-#            (`de ad be ef`), at 27 MB/s; none of those in the benchmark corpus is near the 1024
-#            limit, and an unseparated hex dump is a base64-class run anyway.
-#   unicode  (?:\\uXXXX){8,}, searched only when the text contains `\u`.
+#   base64   [a-zA-Z0-9+/\n=]{64,}: the bytes are translated to `A` (in the class) or ` ` (not), and runs
+#            of 64+ `A` are found with bytes.find (its skip table jumps 64 bytes at a time over code,
+#            where a regex would stop at every letter).
+#   hex      byte lists of 8+ `0xff` / `\xff` tokens separated by commas or whitespace, anchored on
+#            the literal `x` (a lookbehind checks the `0`/`\` before it), so `re` jumps between x's.
+#            StarCoder2's form also takes unprefixed pairs (`de ad be ef`), at 27 MB/s; none of those
+#            in the benchmark corpus is near the 1024 limit, and an unseparated hex dump is a
+#            base64-class run anyway.
+#   unicode  (?:\\uXXXX){8,}, which starts with its literal `\u`.
 
 _B64_CLASS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\n="
 _B64_TABLE = bytes(65 if i in _B64_CLASS else 32 for i in range(256))
-_B64_RUN = re.compile(b"A" * 64 + b"A*")
-_HEX_LIST = re.compile(r"(?:0x|\\x)[0-9a-fA-F]{2}(?:[,\s]*(?:0x|\\x)[0-9a-fA-F]{2}){7,}")
+_B64_MIN = b"A" * 64
+_HEX_AT_X = re.compile(r"x(?<=[0\\]x)[0-9a-fA-F]{2}(?:[,\s]*(?:0x|\\x)[0-9a-fA-F]{2}){7,}")
 _UNICODE = re.compile(r"\\u[0-9a-fA-F]{4}(?:\\u[0-9a-fA-F]{4}){7,}")
 
 
-def encoded_data(text: str) -> tuple[int, float]:
+def encoded_data(text: str, data: bytes | None = None) -> tuple[int, float]:
     """(longest match, share of the text covered by matches) of base64 runs, hex byte lists and
-    `\\uXXXX` runs, in UTF-8 bytes (every match is ASCII)."""
-    data = text.encode("utf-8", "surrogatepass")
+    `\\uXXXX` runs, in UTF-8 bytes (every match is ASCII); `data` is the text's UTF-8 if known."""
+    if data is None:
+        data = text.encode("utf-8", "surrogatepass")
     if not data:
         return 0, 0.0
-    lengths = [m.end() - m.start() for m in _B64_RUN.finditer(data.translate(_B64_TABLE))]
-    if text.count("0x") + text.count("\\x") >= 8:
-        lengths += [m.end() - m.start() for m in _HEX_LIST.finditer(text)]
-    if "\\u" in text:
-        lengths += [m.end() - m.start() for m in _UNICODE.finditer(text)]
+    classes = data.translate(_B64_TABLE)
+    lengths = []
+    pos = classes.find(_B64_MIN)
+    while pos >= 0:
+        end = classes.find(b" ", pos + 64)
+        if end < 0:
+            end = len(classes)
+        lengths.append(end - pos)
+        pos = classes.find(_B64_MIN, end)
+    pos = 1  # a match starts one character before its `x`; the next may start where the last ended
+    while (m := _HEX_AT_X.search(text, pos)) is not None:
+        lengths.append(m.end() - m.start() + 1)
+        pos = m.end() + 1
+    lengths += [m.end() - m.start() for m in _UNICODE.finditer(text)]
     if not lengths:
         return 0, 0.0
     return max(lengths), min(1.0, sum(lengths) / len(data))
@@ -96,12 +139,14 @@ _ASCII_ALPHA = bytes(range(65, 91)) + bytes(range(97, 123))
 _ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 
 
-def alpha_fraction(text: str) -> float:
-    """Share of alphabetic characters (`str.isalpha`), computed at C speed for the ASCII part."""
+def alpha_fraction(text: str, data: bytes | None = None) -> float:
+    """Share of alphabetic characters (`str.isalpha`), computed at C speed for the ASCII part;
+    `data` is the text's UTF-8 if known (for an ASCII text, its bytes)."""
     if not text:
         return 0.0
     if text.isascii():
-        data = text.encode("ascii")
+        if data is None:
+            data = text.encode("ascii")
         return (len(data) - len(data.translate(None, _ASCII_ALPHA))) / len(data)
     ascii_part = _ASCII_RUN.findall(text)
     data = "".join(ascii_part).encode("ascii")
@@ -118,8 +163,8 @@ def alpha_fraction(text: str) -> float:
 # start their line) count as comments, as in StarCoder's comment ratio. A full string-and-comment
 # tokenizing regex measured 32-48 MB/s; this runs several times faster.
 
-_TQ_SPANS = (re.compile(r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'),
-             re.compile(r"'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"))
+_TQ_SPANS = (('"""', re.compile(r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""')),
+             ("'''", re.compile(r"'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''")))
 _COMMENT_AT = {
     "python": re.compile(r"#[^\n]*"),
     "hash": re.compile(r"#[^\n]*"),
@@ -142,6 +187,25 @@ COMMENT_FAMILY = {
 }
 
 
+def _triple_quoted(text: str, quotes: str, pattern: re.Pattern) -> Iterator[tuple[int, int]]:
+    """The spans of `pattern.finditer(text)` for a triple-quoted string pattern. A string without a
+    backslash ends at the next `quotes` (what the pattern would find), so str.find locates both ends;
+    only strings with escapes are matched by the pattern (which costs ~5 ns per character)."""
+    pos = text.find(quotes)
+    while pos >= 0:
+        close = text.find(quotes, pos + 3)
+        if close >= 0 and text.find("\\", pos + 3, close) < 0:
+            end = close + 3
+        else:
+            m = pattern.match(text, pos)
+            if m is None:
+                pos = text.find(quotes, pos + 1)
+                continue
+            end = m.end()
+        yield pos, end
+        pos = text.find(quotes, end)
+
+
 def _in_string(line_prefix: str) -> bool:
     """Is the end of this partial line inside a string literal? (an unclosed quote remains)"""
     if '"' not in line_prefix and "'" not in line_prefix and "`" not in line_prefix:
@@ -161,12 +225,12 @@ def comment_fraction(text: str, lang: str | None) -> float | None:
     comments = 0
     spans: list[tuple[int, int]] = []
     if family == "python":
-        for pattern in _TQ_SPANS:
-            for m in pattern.finditer(text):
-                spans.append((m.start(), m.end()))
-                line_start = text.rfind("\n", 0, m.start()) + 1
-                if _BLANK_PREFIX.match(text, line_start, m.start()):
-                    comments += m.end() - m.start()
+        for quotes, pattern in _TQ_SPANS:
+            for a, b in _triple_quoted(text, quotes, pattern):
+                spans.append((a, b))
+                line_start = text.rfind("\n", 0, a) + 1
+                if _BLANK_PREFIX.match(text, line_start, a):
+                    comments += b - a
         spans.sort()
     find = _COMMENT_AT[family].search
     starts = [a for a, _ in spans]

@@ -21,9 +21,9 @@ from typing import Any
 import pyarrow as pa
 
 from codemill import parse
-from codemill.clean import pycheck
+from codemill.clean import pycheck, textscan
 from codemill.clean import secret_patterns as sp
-from codemill.ops import MapOp
+from codemill.ops import MapOp, Reject
 from codemill.params import ParamError, param
 from codemill.registry import OPS
 
@@ -75,17 +75,21 @@ class Redact(MapOp):
 
     def find(self, text: str, lang: str | None) -> list[Span]:
         """Non-overlapping spans of values to replace, in order."""
-        spans: list[Span] = []
+        return self._find(text, lang, self._needles([text], [text.encode("utf-8", "surrogatepass")])[0])
+
+    def _needles(self, texts: list[str], datas: list[bytes]) -> list[tuple[list[sp.TokenRule], list]]:
         if self._index is None:
             self.setup()
         assert self._index is not None
-        lower = text.lower()
-        rules, name_hits = self._index.scan(lower)
-        if len(lower) != len(text):  # lower() changed the length (rare Unicode): name offsets would drift
-            name_hits = []
+        return self._index.scan_many(texts, datas)
+
+    def _find(self, text: str, lang: str | None, needles: tuple[list[sp.TokenRule], list]) -> list[Span]:
+        spans: list[Span] = []
+        rules, name_hits = needles
         for rule in rules:
             for pattern in rule.patterns:
-                for m in pattern.finditer(text):
+                matches = textscan.iter_anchored(pattern, rule.anchor, text) if rule.anchor else pattern.finditer(text)
+                for m in matches:
                     a, b = m.span(1)
                     if rule.kind == "mailchimp_key":
                         a -= sp.MAILCHIMP_BACK
@@ -126,8 +130,20 @@ class Redact(MapOp):
         return "REDACTED_" + p.strip("<>").upper() if identifier else p
 
     def process(self, rec: dict[str, Any]) -> dict[str, Any]:
+        return self._redact(rec, self._needles([rec["text"]], [textscan.utf8(rec)])[0])
+
+    def process_batch(self, recs: list[dict[str, Any]]) -> list[dict[str, Any] | Reject]:
+        """One needle scan per ~1 MB of records: numpy's per-call cost is spread over many records,
+        and its arrays stay in cache."""
+        out: list[dict[str, Any] | Reject] = []
+        for chunk in textscan.chunks(recs):
+            found = self._needles([r["text"] for r in chunk], [textscan.utf8(r) for r in chunk])
+            out += [self._redact(rec, needles) for rec, needles in zip(chunk, found, strict=True)]
+        return out
+
+    def _redact(self, rec: dict[str, Any], needles: tuple[list[sp.TokenRule], list]) -> dict[str, Any]:
         text, lang = rec["text"], rec.get("lang")
-        spans = self.find(text, lang)
+        spans = self._find(text, lang, needles)
         counts: dict[str, int] = {}
         for _, _, kind in spans:
             if not kind.startswith(CONTINUED):
@@ -137,7 +153,7 @@ class Redact(MapOp):
         if not spans:
             return rec
         new = _apply(text, spans, self.placeholder)
-        if self.verify_syntax and _parses(rec, text) and not _parses(rec, new):
+        if self.verify_syntax and _parses(rec, text) and not _still_parses(rec, new, spans, self.placeholder):
             new = _apply(text, spans, lambda k: self.placeholder(k, identifier=True))
             self.counters["syntax fallback"] += 1
         rec["text"] = new
@@ -266,3 +282,69 @@ def _parses(rec: dict[str, Any], text: str) -> bool:
     except parse.ParseTimeout:
         return False
     return tree is not None and not tree.root_node.has_error
+
+
+def _still_parses(rec: dict[str, Any], new: str, spans: list[Span], placeholder) -> bool:
+    """`_parses(rec, new)` for a text that parsed before the spans were replaced. Python: when every
+    span sits in a comment or plain string literal and its placeholder is inert there, the token
+    stream keeps its shape, so the answer is yes without compiling the file again (measured: 80% of
+    the op's syntax-check time on the 10% corpus). Anything else is compiled as before."""
+    if rec.get("lang") == "python":
+        enc = rec.get("encoding")
+        problem = pycheck.encoding_problem(new, enc)
+        if problem is not None:
+            return False
+        if len(new) < _COMPILE_IN_PROCESS and _spans_inert(rec["text"], spans, placeholder):
+            return True
+    return _parses(rec, new)
+
+
+# A Python file that compiles tokenizes cleanly, so from its start every `#`, `'` or `"` outside a
+# token opens the next comment or string (3.11: an f-string, nested quotes included, is one token).
+_COMPILE_IN_PROCESS = 1 << 20  # pycheck.check_python's default: bigger texts go to a child process
+_TOKEN_START = re.compile(r"[#'\"]")
+_PY_TOKEN = re.compile(r"""\#[^\r\n]*
+    |\"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*\"\"\"
+    |'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''
+    |"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"
+    |'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'""", re.S | re.X)
+
+
+def _inert(placeholder: str) -> bool:
+    """Printable ASCII without quotes or backslashes: plain text in any literal or comment."""
+    return placeholder.isascii() and placeholder.isprintable() and not any(c in placeholder for c in "'\"\\")
+
+
+def _spans_inert(text: str, spans: list[Span], placeholder) -> bool:
+    """Does every span lie in a comment (not on lines 1-2: the encoding declaration) or in the body of a
+    non-f string literal, away from escapes, with an inert placeholder? `text` must compile."""
+    if not all(_inert(placeholder(kind)) for _, _, kind in spans):
+        return False
+    second = text.find("\n", text.find("\n") + 1)
+    head_end = len(text) if second < 0 else second
+    pos, tok = 0, None
+    for a, b, _ in spans:
+        if any(c in text[a:b] for c in "\\\r\n"):
+            return False
+        while tok is None or tok.end() <= a:
+            start = _TOKEN_START.search(text, pos)
+            if start is None or start.start() > a:
+                return False  # the span starts in code
+            tok = _PY_TOKEN.match(text, start.start())
+            if tok is None:
+                return False  # not the lexing assumed here: let compile() decide
+            pos = tok.end()
+        t0, t1 = tok.span()
+        if text[t0] == "#":
+            if t0 < head_end or a <= t0 or b > t1:
+                return False
+            continue
+        q = 3 if text.startswith(text[t0] * 3, t0) else 1
+        body_start = t0 + q
+        if t1 - t0 < 2 * q:
+            return False  # an unterminated triple quote: not the lexing assumed here
+        if a < body_start or b > t1 - q or "f" in text[max(0, t0 - 2) : t0].lower():
+            return False
+        if "\\" in text[max(body_start, text.rfind("\n", 0, a) + 1) : a]:
+            return False  # an escape sequence could run into the span
+    return True
