@@ -1,6 +1,7 @@
 """Syntax accuracy benchmark: codemill's `syntax` verdict against real compilers, per language.
 
     python bench/clean_syntax.py [--corpus 10pct|full] [--per-lang 100] [--seed 0] [--langs python,c,...]
+                                 [--split all|dev|holdout] [--dump disagreements.jsonl]
 
 For each language with a compiler on this machine: take real files the compiler accepts (from the
 benchmark corpus, plus system sources for languages the corpus lacks: Go's and Ruby's standard
@@ -15,11 +16,23 @@ without checking a file that uses `import`), `gcc/g++ -fsyntax-only`, `javac`
 stopped after parsing (`-XDshould-stop.*=PARSE`), `rustfmt` (rustc's parser), `gofmt -e`,
 `bash -n`, `ruby -c`, `php -l`, `luac -p`, `mcs --parse`. gcc, g++ and (without the stop option)
 javac also check semantics, so for C/C++ only files that compile standalone are used.
+
+gcc and g++ reject some token-deleted files only for a semantic reason (an undeclared name, an
+unknown type, too few arguments) or because a header name was damaged (`#include <string.>`: no
+such file): no parser can know that without the program's declarations and include path. Such
+variants (every error message of the compiler one of SEMANTIC) are counted as
+`semantic_only_rejects`. The compiler also accepts a file whose error lies in a branch it skips
+(`#ifdef _WIN32` on Linux, a token deleted there): `stricter_in_skipped_code` counts the variants
+codemill rejects at a line where an inserted `#error` does not stop the compiler either.
+`syntax_agreement_pct` leaves both kinds out; `agreement_pct` keeps every variant. `--split dev|holdout` keeps only the files whose content hash falls in that half,
+so that changes tuned on one half can be checked on files nobody looked at; `--dump` writes every
+disagreement (verdicts, messages, text) to a JSONL file for inspection.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -130,8 +143,31 @@ def mutate(text: str, rng: random.Random) -> list[tuple[str, str]]:
     return out
 
 
-def run_compiler(comp: Compiler, exe: str, text: str, name: str, workdir: Path) -> bool:
-    """True when the compiler accepts the text (file named like the original, e.g. Java class names)."""
+#: gcc/g++ errors that need declarations or the include path, not syntax: a parser cannot see them
+SEMANTIC = re.compile(
+    r"No such file or directory|has not been declared|"
+    r"undeclared|was not declared|not declared in this scope|unknown type name|does not name a type|"
+    r"implicit declaration|incompatible type|too (few|many) arguments|has no member|redefinition|"
+    r"redeclar|conflicting types|invalid operands|lvalue required|invalid use of|request for member|"
+    r"cannot convert|invalid conversion|no matching|subscripted value|called object|void value|"
+    r"storage size|incomplete type|initializer element is not|not within a loop|not within loop or switch|"
+    r"case label not within|duplicate case|used but not defined|jump to|read-only|has no type|"
+    r"is not a member|is not a type|is not a template|not a class|no member named|array type has|"
+    r"defined but not used"
+)
+_ERROR_LINE = re.compile(r"(?:error|fatal error): (.*)")
+
+
+def semantic_only(lang: str, message: str) -> bool:
+    """True when every error gcc/g++ printed is a semantic one or a missing header (the variant parses)."""
+    if lang not in ("c", "cpp") or not message:
+        return False
+    errors = _ERROR_LINE.findall(message)
+    return bool(errors) and all(SEMANTIC.search(e) for e in errors)
+
+
+def run_compiler(comp: Compiler, exe: str, text: str, name: str, workdir: Path) -> tuple[bool, str]:
+    """(accepted, compiler messages) for the text (file named like the original, e.g. Java class names)."""
     d = Path(tempfile.mkdtemp(dir=workdir))
     f = d / name
     f.write_text(text, encoding="utf-8")
@@ -140,14 +176,14 @@ def run_compiler(comp: Compiler, exe: str, text: str, name: str, workdir: Path) 
         res = subprocess.run([exe, *args], input=text.encode() if comp.stdin else None,
                              capture_output=True, timeout=60, check=False)
     except subprocess.TimeoutExpired:
-        return False
+        return False, "timeout"
     ok = res.returncode == 0
     if comp.lang == "javascript" and not ok:  # maybe an ES module (`node --check FILE` skips those)
         ok = subprocess.run([exe, "--input-type=module", "--check"], input=text.encode(), capture_output=True,
                             timeout=60, check=False).returncode == 0
     if comp.lang == "php" and ok:
         ok = b"No syntax errors" in res.stdout
-    return ok
+    return ok, "" if ok else (res.stderr or res.stdout).decode("utf-8", "replace").replace(str(f), name)[-4000:]
 
 
 PY_BATCH = """
@@ -164,7 +200,7 @@ print(json.dumps(out))
 """
 
 
-def check_python_batch(texts: list[str], workdir: Path) -> list[bool]:
+def check_python_batch(texts: list[str], workdir: Path) -> list[tuple[bool, str]]:
     """`python -m py_compile` over many files in one interpreter (the same function, no startup per file)."""
     paths = []
     for i, t in enumerate(texts):
@@ -173,32 +209,53 @@ def check_python_batch(texts: list[str], workdir: Path) -> list[bool]:
         paths.append(str(p))
     res = subprocess.run([sys.executable, "-c", PY_BATCH], input=json.dumps(paths).encode(),
                          capture_output=True, check=True)
-    return json.loads(res.stdout)
+    return [(ok, "") for ok in json.loads(res.stdout)]
 
 
-def judge(comp: Compiler, exe: str, items: list[tuple[str, str]], workdir: Path) -> list[bool]:
-    """Compiler verdicts for (text, file name) pairs, two at a time."""
+def judge(comp: Compiler, exe: str, items: list[tuple[str, str]], workdir: Path) -> list[tuple[bool, str]]:
+    """Compiler verdicts and messages for (text, file name) pairs, two at a time."""
     if comp.lang == "python":
         return check_python_batch([t for t, _ in items], workdir)
-    one: Callable[[tuple[str, str]], bool] = lambda it: run_compiler(comp, exe, it[0], it[1], workdir)  # noqa: E731
+    one: Callable[[tuple[str, str]], tuple[bool, str]] = (  # noqa: E731
+        lambda it: run_compiler(comp, exe, it[0], it[1], workdir))
     with ThreadPoolExecutor(2) as pool:
         return list(pool.map(one, items))
 
 
-def codemill_verdicts(lang: str, items: list[tuple[str, str]]) -> list[bool | None]:
+def codemill_verdicts(lang: str, items: list[tuple[str, str]]) -> list[tuple[bool | None, str | None]]:
     recs = [{"id": str(i), "text": t, "lang": lang, "path": n} for i, (t, n) in enumerate(items)]
     res = api.apply("syntax", recs, on_error="keep")
-    by_id = {r["id"]: r["syntax_ok"] for r in res.kept}
+    by_id = {r["id"]: (r["syntax_ok"], r["syntax_error"]) for r in res.kept}
     return [by_id[str(i)] for i in range(len(items))]
 
 
-def bench_lang(comp: Compiler, exe: str, pool: list[dict], n: int, rng: random.Random, workdir: Path) -> dict:
+def in_skipped_code(comp: Compiler, exe: str, text: str, name: str, error: str | None, workdir: Path) -> bool:
+    """Is the line codemill rejects code the compiler never compiled (a branch of `#if`/`#ifdef` that is
+    inactive without -D flags)? Probe: an `#error` line put before it leaves the file accepted."""
+    if comp.lang not in ("c", "cpp") or not error or not error.split(":", 1)[0].isdigit():
+        return False
+    line = int(error.split(":", 1)[0])
+    lines = text.split("\n")
+    probed = "\n".join([*lines[: line - 1], "#error codemill-probe", *lines[line - 1 :]])
+    return run_compiler(comp, exe, probed, name, workdir)[0]
+
+
+def in_split(rec: dict, split: str) -> bool:
+    """The file's half of a content-hash split (the same on every machine and seed)."""
+    if split == "all":
+        return True
+    half = hashlib.blake2b(rec["text"].encode("utf-8", "surrogatepass"), digest_size=1).digest()[0] % 2
+    return half == (0 if split == "dev" else 1)
+
+
+def bench_lang(comp: Compiler, exe: str, pool: list[dict], n: int, rng: random.Random, workdir: Path,
+               dump: list[dict] | None = None) -> dict:
     rng.shuffle(pool)
     originals: list[dict] = []
     for start in range(0, min(len(pool), 8 * n), 2 * n):  # keep the files the compiler accepts as they are
         batch = pool[start : start + 2 * n]
         oks = judge(comp, exe, [(r["text"], r["path"]) for r in batch], workdir)
-        originals += [r for r, ok in zip(batch, oks, strict=True) if ok]
+        originals += [r for r, (ok, _) in zip(batch, oks, strict=True) if ok]
         if len(originals) >= n:
             break
     originals = originals[:n]
@@ -209,19 +266,34 @@ def bench_lang(comp: Compiler, exe: str, pool: list[dict], n: int, rng: random.R
     mine = codemill_verdicts(comp.lang, items)
     seconds = time.perf_counter() - t0
     per_kind: dict[str, list[bool]] = defaultdict(list)
-    stricter = lenient = 0
-    for (kind, _, _), ref, got in zip(variants, truth, mine, strict=True):
+    syntax_level: list[bool] = []
+    stricter = lenient = semantic = skipped_code = 0
+    for (kind, text, name), (ref, message), (got, error) in zip(variants, truth, mine, strict=True):
         per_kind[kind].append(ref == got)
         stricter += ref and got is False
         lenient += (not ref) and got is True
+        sem = not ref and semantic_only(comp.lang, message)
+        semantic += sem
+        skipped = ref and got is False and in_skipped_code(comp, exe, text, name, error, workdir)
+        skipped_code += skipped
+        if not sem and not skipped:
+            syntax_level.append(ref == got)
+        if dump is not None and ref != got:
+            dump.append({"lang": comp.lang, "kind": kind, "path": name, "compiler_ok": ref, "codemill_ok": got,
+                         "semantic_only": sem, "in_skipped_code": skipped, "compiler_message": message[:2000], "codemill_error": error,
+                         "text": text})
 
     def pct(xs: list[bool]) -> float | None:
         return round(100 * sum(xs) / len(xs), 2) if xs else None
 
-    return {"files": len(originals), "variants": len(variants), "compiler_rejects": truth.count(False),
-            "agreement_pct": pct([a for xs in per_kind.values() for a in xs]),
-            **{f"{k}_pct": pct(v) for k, v in sorted(per_kind.items())},
-            "codemill_stricter": stricter, "codemill_lenient": lenient, "seconds": round(seconds, 1)}
+    row = {"files": len(originals), "variants": len(variants), "compiler_rejects": sum(not ok for ok, _ in truth),
+           "agreement_pct": pct([a for xs in per_kind.values() for a in xs]),
+           **{f"{k}_pct": pct(v) for k, v in sorted(per_kind.items())},
+           "codemill_stricter": stricter, "codemill_lenient": lenient, "seconds": round(seconds, 1)}
+    if comp.lang in ("c", "cpp"):
+        row.update(semantic_only_rejects=semantic, stricter_in_skipped_code=skipped_code,
+                   syntax_agreement_pct=pct(syntax_level))
+    return row
 
 
 def main() -> None:
@@ -230,12 +302,16 @@ def main() -> None:
     ap.add_argument("--per-lang", type=int, default=100, help="original files per language")
     ap.add_argument("--langs", default="", help="comma-separated subset")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--split", choices=["all", "dev", "holdout"], default="all",
+                    help="only the files of one half of a content-hash split (check tuning on the other half)")
+    ap.add_argument("--dump", type=Path, help="write every disagreement to this JSONL file")
     args = ap.parse_args()
     wanted = set(filter(None, args.langs.split(","))) or {c.lang for c in COMPILERS}
     rng = random.Random(args.seed)
     rows: dict[str, dict] = {}
     skipped: dict[str, str] = {lang: "no compiler on this machine" for lang in NO_COMPILER_HERE}
     pools = corpus_files(args.corpus, wanted)
+    dump: list[dict] | None = [] if args.dump else None
     with tempfile.TemporaryDirectory() as tmp:
         for comp in COMPILERS:
             if comp.lang not in wanted:
@@ -244,17 +320,23 @@ def main() -> None:
             if exe is None:
                 skipped[comp.lang] = f"{comp.exe[0]} not installed"
                 continue
-            pool = pools.get(comp.lang, []) + system_files(comp.lang, comp.exts, 8 * args.per_lang, rng)
+            pool = pools.get(comp.lang, []) + system_files(comp.lang, comp.exts, (8 if args.split == "all" else 16) * args.per_lang, rng)
+            pool = [r for r in pool if in_split(r, args.split)]
             if len(pool) < 3:
                 skipped[comp.lang] = "no source files of this language here"
                 continue
-            rows[comp.lang] = bench_lang(comp, exe, pool, args.per_lang, rng, Path(tmp))
+            rows[comp.lang] = bench_lang(comp, exe, pool, args.per_lang, rng, Path(tmp), dump)
             print(f"{comp.lang}: {rows[comp.lang]}", file=sys.stderr, flush=True)
+    if args.dump and dump is not None:
+        args.dump.write_text("".join(json.dumps(d) + "\n" for d in dump))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "clean-syntax.json").write_text(json.dumps({"rows": rows, "skipped": skipped}, indent=2))
+    suffix = "" if args.split == "all" else f"-{args.split}"
+    (RESULTS / f"clean-syntax{suffix}.json").write_text(
+        json.dumps({"split": args.split, "seed": args.seed, "rows": rows, "skipped": skipped}, indent=2))
     print("## syntax verdicts vs compilers\n")
     cols = ["files", "variants", "compiler_rejects", "agreement_pct", "original_pct", "truncated_pct",
-            "token deleted_pct", "codemill_stricter", "codemill_lenient", "seconds"]
+            "token deleted_pct", "codemill_stricter", "codemill_lenient", "semantic_only_rejects",
+            "stricter_in_skipped_code", "syntax_agreement_pct", "seconds"]
     print(md_table(["language", *cols], [[k, *(v.get(c) for c in cols)] for k, v in rows.items()]))
     if skipped:
         print("\nskipped: " + "; ".join(f"{k} ({v})" for k, v in sorted(skipped.items())))

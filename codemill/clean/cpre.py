@@ -10,28 +10,108 @@ as it is. Inactive lines become spaces, byte for byte, so error lines and column
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b([^\n]*)", re.M)
+_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b((?:\\\r?\n|[^\n])*)", re.M)
 _QUICK = (b"__cplusplus", b"if 0", b"if 1")
 _NOT_NEWLINE = re.compile(rb"[^\n]")
 _COMMENT = re.compile(rb"/\*.*?\*/|//.*", re.S)
 
 
+_COND_TOKEN = re.compile(rb"\s*(defined\b|[A-Za-z_]\w*|0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|&&|\|\||[=!<>]=|<<|>>|[()!]|\S)")
+
+
+def _condition(cond: bytes, cplusplus: bool) -> bool | None:
+    """Three-valued `#if` condition: True/False when `!`, `&&`, `||`, parentheses, integer literals and
+    `defined(__cplusplus)` decide it whatever the other macros are, None when it depends on them."""
+    toks = _COND_TOKEN.findall(_COMMENT.sub(b" ", cond))
+    pos = 0
+
+    def peek() -> bytes:
+        return toks[pos] if pos < len(toks) else b""
+
+    def primary() -> bool | None:
+        nonlocal pos
+        tok = peek()
+        pos += 1
+        if tok == b"!":
+            v = primary()
+            return None if v is None else not v
+        if tok == b"(":
+            v = disjunction()
+            if peek() != b")":
+                raise ValueError
+            pos += 1
+            return v
+        if tok == b"defined":
+            paren = peek() == b"("
+            pos += paren
+            name = peek()
+            pos += 1
+            if paren:
+                if peek() != b")":
+                    raise ValueError
+                pos += 1
+            return cplusplus if name == b"__cplusplus" else None
+        if tok[:1].isdigit():
+            return int(tok.rstrip(b"uUlL"), 0) != 0 if tok.rstrip(b"uUlL").isdigit() or tok[:2] in (b"0x", b"0X") \
+                else None
+        if tok == b"__cplusplus":
+            return cplusplus
+        if tok[:1].isalpha() or tok[:1] == b"_":
+            if peek() == b"(":  # a function-like macro: skip its arguments
+                depth = 0
+                while pos < len(toks):
+                    depth += (toks[pos] == b"(") - (toks[pos] == b")")
+                    pos += 1
+                    if depth == 0:
+                        break
+            return None
+        raise ValueError
+
+    def operand() -> bool | None:  # a primary, or a comparison/arithmetic over primaries: unknown
+        nonlocal pos
+        v = primary()
+        while peek() not in (b"", b")", b"&&", b"||"):
+            pos += 1  # the operator
+            primary()
+            v = None
+        return v
+
+    def conjunction() -> bool | None:
+        nonlocal pos
+        v = operand()
+        while peek() == b"&&":
+            pos += 1
+            w = operand()
+            v = False if v is False or w is False else (None if v is None or w is None else True)
+        return v
+
+    def disjunction() -> bool | None:
+        nonlocal pos
+        v = conjunction()
+        while peek() == b"||":
+            pos += 1
+            w = conjunction()
+            v = True if v is True or w is True else (None if v is None or w is None else False)
+        return v
+
+    try:
+        value = disjunction()
+    except (ValueError, IndexError):
+        return None
+    return value if pos == len(toks) else None
+
+
 def _known(kind: bytes, cond: bytes, cplusplus: bool) -> bool | None:
     """True/False when the first branch is certainly active/inactive, None when unknown."""
-    cond = _COMMENT.sub(b"", cond).strip()
-    if kind == b"ifdef" and cond == b"__cplusplus":
-        return cplusplus
-    if kind == b"ifndef" and cond == b"__cplusplus":
-        return not cplusplus
-    if kind == b"if":
-        if cond in (b"0", b"1"):
-            return cond == b"1"
-        if cond in (b"defined(__cplusplus)", b"defined __cplusplus", b"__cplusplus"):
-            return cplusplus
-        if cond in (b"!defined(__cplusplus)", b"!defined __cplusplus", b"!__cplusplus"):
-            return not cplusplus
-    return None
+    if kind in (b"ifdef", b"ifndef"):
+        if _COMMENT.sub(b"", cond).strip() != b"__cplusplus":
+            return None
+        return cplusplus if kind == b"ifdef" else not cplusplus
+    if b"__cplusplus" not in cond and b"0" not in cond and b"1" not in cond:
+        return None  # nothing this evaluator can know: skip the tokenizer
+    return _condition(cond, cplusplus)
 
 
 def blank_inactive(data: bytes, cplusplus: bool) -> bytes:
@@ -77,17 +157,46 @@ def blank_inactive(data: bytes, cplusplus: bool) -> bytes:
 
 # What a C/C++ compiler accepts only after preprocessing, and tree-sitter therefore misreads: macros
 # that expand to attributes or nothing (`class U_I18N_API Foo`, `PYTHONIC_NS_BEGIN`, `U_STABLE int32_t
-# U_EXPORT2`), statement-like macro calls without a semicolon (`UOBJECT_DEFINE_RTTI(X)`), and
-# compiler keywords (`__restrict`, `__forceinline`).
-_MACRO_WORD = re.compile(rb"(?<![#\w])(?<!define )(?<!ifdef )(?<!ifndef )\b(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)\b(?![ \t]*\()")
-_MACRO_CALL_LINE = re.compile(rb"^[ \t]*[A-Z_][A-Z0-9_]{2,}[ \t]*\([^;{}\n]*\)[ \t]*$", re.M)
-_IF_CONDITION = re.compile(rb"^([ \t]*#[ \t]*(?:el)?if\b)([^\n]*(?:\\\n[^\n]*)*)", re.M)
-_LINE_BEFORE = 2  # a macro line often breaks the parse of the line after it
+# U_EXPORT2`, `f(void) __THROW __nonnull ((1))`), statement-like macro calls without a semicolon
+# (`UOBJECT_DEFINE_RTTI(X)`), compiler keywords (`__restrict`, `__forceinline`); and what the grammar
+# lacks: directives inside an enum or initializer (`#define REG_R8 REG_R8` between enumerators), null
+# directives (`# /* comment */`), `_Thread_local`, `__asm__("r1")` before an initializer, anonymous
+# bit-fields (`int :4;`).
+_MACRO_SHAPE = re.compile(rb"_*[A-Z][A-Z0-9_]{2,}|__\w+")  # ALL_CAPS or __reserved: what macro names look like
+_ATTRIBUTE_SUFFIX = re.compile(  # macro names that say they are attributes, not types (`WINAPI`, `U_EXPORT2`)
+    rb".*(?:API|APIENTRY|ENTRY|CALL|CALLBACK|CONV|EXPORT|IMPORT|LINKAGE|DECL|CDECL|INLINE|NOTHROW|THROW|EXTERN|"
+    rb"DEPRECATED|VISIBLE|HIDDEN|PUBLIC|LOCAL|ATTR|NORETURN|PURE|FINAL|OVERRIDE)\w{0,3}")
+_ATTRIBUTE_NAME = re.compile(_ATTRIBUTE_SUFFIX.pattern + rb"|__\w+")  # beside a type, `__x` is an attribute
+_COMMENT_LINE = re.compile(rb"[ \t]*(?:\*|/[*/])")  # `* text` inside a block comment: not code
+_LINE_TOKEN = re.compile(rb"[A-Za-z_]\w*(?:[ \t]*::[ \t]*[A-Za-z_]\w*)*|\S")
+_C_KEYWORDS = frozenset(
+    b"static extern const volatile inline typedef register auto restrict virtual explicit friend constexpr "
+    b"mutable thread_local public private protected struct union enum class typename template using "
+    b"return goto case default sizeof new delete operator".split())
+_TYPE_KEYWORDS = frozenset(b"void char short int long float double signed unsigned _Bool bool wchar_t auto".split())
+_TAG_KEYWORDS = frozenset(b"struct union enum class".split())
+_ENDS_SPECIFIERS = frozenset(b"( ; , = [ ) : {".split())
+_MACRO_CALL_LINE = re.compile(rb"^[ \t]*(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)[ \t]*\([^;{}\n]*\)[ \t]*$", re.M)
+_PARENS = rb"\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)"  # balanced, three levels, one line
+_TRAILING_MACRO_CALL = re.compile(  # `f(void) __THROW __nonnull ((1));`
+    rb"(?<=\))(?:[ \t]*\b(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)\b(?:[ \t]*" + _PARENS + rb")?)+(?=[ \t]*(?:[;{,=:]|$))", re.M)
+_CONTINUED_MACROS = re.compile(  # the attributes of a declaration continued from the line before
+    rb"^[ \t]*(?:\b(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)\b(?:[ \t]*" + _PARENS + rb")?[ \t]*)+(?=;?[ \t]*\r?$)", re.M)
+_PARENS_RE = re.compile(_PARENS)
+_WORD = re.compile(rb"[A-Za-z_]\w*")
+_GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[^"\n]*"\s*\)')
+_ANONYMOUS_BITFIELD = re.compile(
+    rb"^[ \t]*(?:(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)[ \t]+)*"
+    rb"(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)[ \t]*:[ \t]*\w+[ \t]*;", re.M)
+_BLANKABLE_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef|include|include_next|import|pragma|line|ident)\b", re.M)
+_NULL_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?=/[*/]|\r?$)", re.M)  # `#` alone, or before a comment
+_IF_CONDITION = re.compile(rb"^([ \t]*#[ \t]*(?:el)?if\b)((?:\\\r?\n|[^\n])*)", re.M)
 
 
 def neutral_conditions(data: bytes) -> bytes:
     """`#if`/`#elif` conditions replaced by `1` and blanks: tree-sitter parses both branches anyway,
-    and it misreads conditions such as `BOOST_WORKAROUND(BOOST_MSVC, < 1300)`."""
+    and it misreads conditions such as `BOOST_WORKAROUND(BOOST_MSVC, < 1300)`. A condition continued
+    over several lines (`\\` at the end) is blanked on all of them."""
     if b"#" not in data:
         return data
 
@@ -98,10 +207,82 @@ def neutral_conditions(data: bytes) -> bytes:
     return _IF_CONDITION.sub(one, data)
 
 
+def _blank(out: bytearray, a: int, b: int) -> None:
+    out[a:b] = b" " * (b - a)
+
+
+def _macro_words(data: bytes, a: int, b: int) -> list[tuple[int, int]]:
+    """Spans of the macro-shaped words on line data[a:b] that C syntax says cannot be what they look
+    like, so must be macros expanding to attributes or nothing.
+
+    In a run of words before a declarator (`U_STABLE void U_EXPORT2 u_init(`), a valid declaration
+    has at most one type name and no type name beside `int`/`void`/...: macro-shaped words beside a
+    type keyword are macros; without one, the last word that is not named like an attribute
+    (`...API`, `...EXPORT`, `__...`) is taken as the type and kept. In a class head the first word
+    that is not macro-shaped is the name (`class U_I18N_API Locale U_FINAL`); after a `*` only the
+    name is left (`void *U_CALLCONV alloc(`). A word alone on the
+    line (`__BEGIN_DECLS`) or after a `)` (`f(void) __THROW __wur;`) is a macro too.
+    """
+    if _MACRO_SHAPE.search(data, a, b) is None or _COMMENT_LINE.match(data, a, b):
+        return []
+    toks = [(m.start(), m.end()) for m in _LINE_TOKEN.finditer(data, a, b)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        if not _is_word(data, toks[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(toks) and _is_word(data, toks[j]):
+            j += 1
+        words = [data[x:y] for x, y in toks[i:j]]
+        prev = data[toks[i - 1][0] : toks[i - 1][1]] if i else b""
+        follow = data[toks[j][0] : toks[j][1]] if j < len(toks) else b""
+        shaped = [k for k, w in enumerate(words) if _MACRO_SHAPE.fullmatch(w)]
+        if prev in (b")", b"]") or (len(words) == 1 and not prev and not follow):
+            drop = shaped  # `) __THROW __wur`, `name[N] __NONSTRING`, or `__BEGIN_DECLS` alone
+        elif len(words) == 1 and prev in (b"*", b"&") and not follow and _ATTRIBUTE_NAME.fullmatch(words[0]):
+            drop = shaped  # `UBiDiTransform* U_EXPORT2` / `ubiditransform_open(...)`
+        elif len(words) == 1 or prev == b"#":
+            drop = []
+        elif prev in (b"*", b"&"):  # after the pointer only qualifiers and the name: `void *U_CALLCONV f(`
+            drop = [k for k in shaped if k < len(words) - 1]
+        else:
+            drop = _drop_in_specifiers(words, shaped, follow in _ENDS_SPECIFIERS)  # at the end of the
+            # line, the declarator is on the next one (`U_STABLE void U_EXPORT2` / `u_init(...)`)
+        spans += [toks[i + k] for k in drop]
+        i = j
+    return spans
+
+
+def _is_word(data: bytes, tok: tuple[int, int]) -> bool:
+    c = data[tok[0]]
+    return c == 95 or 65 <= c <= 90 or 97 <= c <= 122  # _ A-Z a-z
+
+
+def _drop_in_specifiers(words: list[bytes], shaped: list[int], last_is_name: bool) -> list[int]:
+    """Which macro-shaped words of a declaration's word run are macros (see `_macro_words`)."""
+    specs = len(words) - 1 if last_is_name else len(words)
+    tag = next((k for k in range(specs) if words[k] in _TAG_KEYWORDS), None)
+    if tag is not None:  # class head: the first word after the keyword not named like an attribute is the name
+        name = next((k for k in range(tag + 1, len(words)) if not _ATTRIBUTE_SUFFIX.fullmatch(words[k])), None)
+        if name is None:
+            return []
+        return [k for k in shaped if k > tag and k != name and (k < name or _ATTRIBUTE_SUFFIX.fullmatch(words[k]))]
+    if any(w in _TYPE_KEYWORDS for w in words[:specs]):
+        return [k for k in shaped if k < specs]
+    names = [k for k in range(specs) if words[k] not in _C_KEYWORDS]
+    if not names:
+        return []
+    plain = [k for k in names if not _ATTRIBUTE_NAME.fullmatch(words[k])]
+    keep = plain[-1] if plain else names[-1]
+    return [k for k in shaped if k < specs and k != keep]
+
+
 def blank_macro_words(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[int, int, int]]]:
-    """`data` with probable macros blanked on the given 0-based lines (the error lines and the two
-    before each): bare ALL-CAPS words, `__keywords`, and ALL-CAPS macro calls alone on a line; and
-    the changed lines as (line, start byte, end byte), for an incremental re-parse.
+    """`data` with probable macros and grammar gaps blanked on the given 0-based lines (a caller passes
+    the lines around its parse errors), and the changed lines as (line, start byte, end byte), for an
+    incremental re-parse. A blanked directive takes its continuation lines with it.
 
     Callers accept the result only when it then parses cleanly: a word that was real code
     (`x = MAX;`) leaves an error behind when blanked, so a wrong guess changes no verdict.
@@ -111,36 +292,102 @@ def blank_macro_words(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[i
     out = bytearray(data)
     changed = []
     starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
-    wanted = {k for line in lines for k in range(line - _LINE_BEFORE, line + 1) if 0 <= k < len(starts)}
-    for line in sorted(wanted):
+    continued = -1  # last line of a blanked directive (with its `\\` continuation lines)
+    for line in sorted(k for k in lines if 0 <= k < len(starts)):
+        if line <= continued:
+            continue
         a = starts[line]
         b = starts[line + 1] if line + 1 < len(starts) else len(data)
-        call = _MACRO_CALL_LINE.match(data, a, b)
-        if call is not None:
-            out[a : call.end()] = b" " * (call.end() - a)
+        if _BLANKABLE_DIRECTIVE.match(data, a, b):
+            last = line
+            while True:  # the directive and each line its `\\` continues onto
+                end = b - 1 if data.endswith(b"\n", a, b) else b
+                _blank(out, a, end)
+                changed.append((last, a, end))
+                if not data[a:end].rstrip(b" \t\r").endswith(b"\\") or last + 1 >= len(starts):
+                    break
+                last += 1
+                a, b = b, starts[last + 1] if last + 1 < len(starts) else len(data)
+            continued = last
+            continue
+        if (m := _MACRO_CALL_LINE.match(data, a, b) or _ANONYMOUS_BITFIELD.match(data, a, b)
+                or _NULL_DIRECTIVE.match(data, a, b)) is not None or (
+                line and (m := _CONTINUED_MACROS.match(data, a, b)) and data[max(0, a - 400) : a].rstrip().endswith(b")")
+                and all(_ATTRIBUTE_NAME.fullmatch(w) for w in _WORD.findall(_PARENS_RE.sub(b"", m.group(0))))):
+            _blank(out, a, m.end())
         else:
-            for m in _MACRO_WORD.finditer(data, a, b):
-                out[m.start() : m.end()] = b" " * (m.end() - m.start())
+            for m in _GRAMMAR_GAP.finditer(data, a, b):
+                _blank(out, m.start(), m.end())
+            for m in _TRAILING_MACRO_CALL.finditer(data, a, b):
+                _blank(out, m.start(), m.end())
+            for start, end in _macro_words(data, a, b):
+                _blank(out, start, end)
         if out[a:b] != data[a:b]:
             changed.append((line, a, b))
     return bytes(out), changed
 
 
-_ANY_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*([A-Za-z_]\w*)", re.M)
+_ANY_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*([A-Za-z_]\w*)((?:\\\r?\n|[^\n])*)", re.M)
 DIRECTIVES = frozenset(
     b"include define undef if ifdef ifndef elif elifdef elifndef else endif line error warning pragma "
     b"ident sccs assert unassert include_next import".split())
+_NEEDS_NAME = frozenset(b"define undef ifdef ifndef elifdef elifndef".split())
+_OPENS, _BRANCHES = frozenset(b"if ifdef ifndef".split()), frozenset(b"elif elifdef elifndef else".split())
+_IDENTIFIER = re.compile(rb"[ \t]*(?:\\\r?\n[ \t]*)*[A-Za-z_]")
+_HEADER_NAME = re.compile(  # <file>, "file", or a macro (`#include FT_FREETYPE_H`, `#include MACRO(x)`)
+    rb'[ \t]*(?:<[^>\n]+>|"[^"\n]+"|[A-Za-z_]\w*[ \t]*(?:\([^\n]*\))?)[ \t\r]*(?:\\?\n|$)')
+_DEFINED_UNCLOSED = re.compile(rb"\bdefined[ \t]*\([ \t]*[A-Za-z_]\w*\b(?![ \t]*\))")
+_DEFINED_WITHOUT_NAME = re.compile(rb"\bdefined\b[ \t]*(?:\([ \t]*)?(?![A-Za-z_ \t(])")
 
 
-def unknown_directive(data: bytes) -> tuple[int, bytes] | None:
-    """(0-based line, name) of the first preprocessing directive no C compiler knows (`#inclu`).
-
-    tree-sitter takes any `#word` for a directive; the preprocessor rejects unknown ones, and a
-    file cut inside a directive ends in exactly such a word.
-    """
+def bad_directive(data: bytes, in_comment: Callable[[int], bool]) -> tuple[int, str] | None:
+    """(0-based line, message) of the first directive the C preprocessor rejects: an unknown one
+    (`#inclu`: tree-sitter takes any `#word` for a directive, and a file cut inside a directive
+    ends in exactly such a word), a missing macro name (`#undef`, `#ifdef`), `#include` without a
+    header name, `#if` without a condition or with unbalanced parentheses, `defined` without a
+    name, and `#else`/`#endif` without their `#if`. `in_comment(offset)` tells a `#` line inside a
+    block comment (text, not a directive)."""
+    depth, seen_else = 0, [False]
     for m in _ANY_DIRECTIVE.finditer(data):
-        if m.group(1) not in DIRECTIVES:
-            return data.count(b"\n", 0, m.start()), m.group(1)
+        name, rest = m.group(1), _COMMENT.sub(b" ", m.group(2))
+        problem = None
+        if name not in DIRECTIVES:
+            problem = f"invalid preprocessing directive #{name[:20].decode('ascii', 'replace')}"
+        elif name in _NEEDS_NAME:
+            if not _IDENTIFIER.match(rest):
+                problem = f"no macro name given in #{name.decode()} directive"
+        elif name in (b"include", b"include_next", b"import"):
+            if not _HEADER_NAME.match(rest):
+                problem = f'#{name.decode()} expects "FILENAME" or <FILENAME>'
+        elif name in (b"if", b"elif") and (error := _condition_error(rest)) is not None:
+            problem = error
+        if name in _OPENS or name in _BRANCHES or name == b"endif":
+            if in_comment(m.start()):
+                continue
+            if name in _OPENS:
+                depth += 1
+                seen_else.append(False)
+            elif depth == 0:
+                problem = problem or f"#{name.decode()} without #if"
+            elif name == b"endif":
+                depth -= 1
+                seen_else.pop()
+            elif seen_else[-1]:
+                problem = problem or f"#{name.decode()} after #else"
+            else:
+                seen_else[-1] = name == b"else"
+        if problem is not None and not in_comment(m.start()):
+            return data.count(b"\n", 0, m.start()), problem
+    return None
+
+
+def _condition_error(cond: bytes) -> str | None:
+    if not cond.strip(b" \t\\\r\n"):
+        return "#if with no expression"
+    if _DEFINED_WITHOUT_NAME.search(cond):
+        return 'operator "defined" requires an identifier'
+    if _DEFINED_UNCLOSED.search(cond) or cond.count(b"(") != cond.count(b")"):
+        return "missing ')' in expression"
     return None
 
 

@@ -16,7 +16,7 @@ from functools import cache
 
 from codemill.clean.pycheck import OK, SYNTAX_ERROR, TIMEOUT, Verdict
 
-_LINE = re.compile(r"line (\d+): (.*)")
+_LINE = re.compile(r"line (\d+): (.*)|^-:(\d+):\s*(.*)", re.M)  # bash -n; ruby -c, perl -c (stdin is `-`)
 _QUOTED = re.compile(r"`([^']{20})[^']+'")  # keep at most 20 characters of a quoted token
 
 
@@ -38,4 +38,5 @@ def check_external(cmd: list[str], data: bytes, timeout_s: float) -> Verdict:
     m = _LINE.search(err)
     if m is None:
         return Verdict(False, None, None, f"{cmd[0]} exited with {res.returncode}", SYNTAX_ERROR)
-    return Verdict(False, int(m.group(1)), None, _QUOTED.sub(r"`\1...'", m.group(2).strip())[:200], SYNTAX_ERROR)
+    line, message = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return Verdict(False, int(line), None, _QUOTED.sub(r"`\1...'", message.strip())[:200], SYNTAX_ERROR)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from codemill import parse
-from codemill.clean import cpre, extcheck, pycheck, repair
+from codemill.clean import cpre, extcheck, pycheck, repair, tscheck
 from codemill.clean.pycheck import Verdict
 from codemill.clean.tscheck import tree_verdict
 from codemill.ops import FilterOp
@@ -34,7 +34,10 @@ TOO_LARGE = "too large to check"
 #: C-family languages: is `__cplusplus` defined (for blanking inactive preprocessor branches)?
 C_FAMILY = {"c": False, "objective-c": False, "c-header": True, "cpp": True, "cuda": True}
 RETRY_GRAMMARS = frozenset({"typescript", "tsx"})
-MAX_RETRY_ERRORS = 20  # files with more error nodes get no retry (C macros, newer TypeScript): saves a parse
+MAX_RETRY_ERRORS = 300  # files with more error nodes get no retry (C macros, newer TypeScript): saves a parse
+MAX_RETRY_ROUNDS = 3  # C-family: rounds of macro blanking around the errors the last round left
+ROWS_BEFORE = 2  # a macro line often breaks the parse of the lines after it
+MAX_ERROR_ROWS = 50  # an ERROR node up to this many lines long is searched for macros on every line
 #: `.h` is C or C++: a header that fails one grammar, and shows C++ words, is tried with the other
 HEADER_ALTERNATIVE = {"c": "cpp", "c-header": "c", "cpp": "c"}
 
@@ -74,9 +77,6 @@ class Syntax(FilterOp):
         "code without its preprocessor, and macro-heavy headers look broken to it (docs/clean.md)")
     min_kept_fraction: float = param(0.0, "repair: reject instead when the prefix keeps less than this "
                                           "fraction of the lines")
-    repair_scope: Literal["statement", "definition"] = param(
-        "statement", "repair: cut after the last complete statement at any depth (closing open blocks), "
-                     "or keep complete definitions only (docs/clean.md, Repair)")
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:
@@ -96,41 +96,57 @@ class Syntax(FilterOp):
 
         The tree is of `data` itself unless C-family rules changed the bytes (offsets kept):
         certainly-inactive `#if` branches blanked, conditions neutralised, a final newline added.
-        A file with a few errors in a language with known grammar gaps gets one incremental
-        retry with the gaps blanked (C macros, newer TypeScript); it counts only when clean.
+        A file with a few errors in a language with known grammar gaps gets incremental retries
+        with the gaps blanked around the errors (C macros, newer TypeScript); they count only
+        when the file then parses without any error.
         """
         cplusplus = C_FAMILY.get(grammar)
-        src = data if cplusplus is None else _c_source(data, cplusplus)
+        pre = data if cplusplus is None else cpre.blank_inactive(data, cplusplus)
+        src = pre if cplusplus is None else _c_source(pre)
         try:
             tree = parse.parse_bytes(grammar, src, self.timeout_s)
             verdict, ratio = tree_verdict(tree, src)
             if not verdict.ok and (cplusplus is not None or grammar in RETRY_GRAMMARS):
                 retried = self._retry(grammar, src, tree, c_family=cplusplus is not None)
                 if retried is not None:
-                    return pycheck.OK, 0.0, retried
+                    verdict, ratio = pycheck.OK, 0.0
+                    tree = retried
         except parse.ParseTimeout as e:
             return Verdict(False, None, None, str(e), pycheck.TIMEOUT), 0.0, None
-        rule = _language_rule(grammar, src, tree) if verdict.ok else None
+        rule = _language_rule(grammar, pre, tree) if verdict.ok else None
         if rule is not None:
             return rule, 1.0 / max(1, len(src)), tree
         return verdict, ratio, tree
 
     def _retry(self, grammar: str, src: bytes, tree: Any, c_family: bool) -> Any | None:
-        """The tree of `src` with grammar gaps blanked, if that parses without errors."""
-        errors = list(itertools.islice(parse.error_nodes(tree), MAX_RETRY_ERRORS + 1))
-        if not 0 < len(errors) <= MAX_RETRY_ERRORS:  # hopeless files get no second parse
-            return None
-        if c_family:
-            retry, changed = cpre.blank_macro_words(src, {n.start_point[0] for n in errors})
-        else:
-            retry, changed = cpre.blank_newer_typescript(src)
-        if not changed:
-            return None
-        edited = tree.copy()  # same-length edits: tree-sitter re-parses only around them
-        for line, a, b in changed:
-            edited.edit(a, b, b, (line, 0), (line, b - a), (line, b - a))
-        again = parse.parse_bytes(grammar, retry, self.timeout_s, old_tree=edited)
-        return None if again.root_node.has_error else again
+        """The tree of `src` with grammar gaps blanked, if that parses without errors.
+
+        C-family files get up to MAX_RETRY_ROUNDS rounds, each blanking probable macros around the
+        errors the previous round left (one macro often hides the next); each round is an
+        incremental re-parse of the changed lines only.
+        """
+        before = MAX_RETRY_ERRORS + 1
+        seen: set[int] = set()  # lines already searched for macros: a later round skips them
+        for _ in range(MAX_RETRY_ROUNDS if c_family else 1):
+            errors = list(itertools.islice(parse.error_nodes(tree), before))
+            if not errors:
+                return tree
+            if len(errors) >= before:  # hopeless, or the last round did not help: no more parses
+                return None
+            before = len(errors)
+            if c_family:
+                rows = _error_rows(errors) - seen
+                seen |= rows
+                src, changed = cpre.blank_macro_words(src, rows)
+            else:
+                src, changed = cpre.blank_newer_typescript(src)
+            if not changed:
+                return None
+            edited = tree.copy()  # same-length edits: tree-sitter re-parses only around them
+            for line, a, b in changed:
+                edited.edit(a, b, b, (line, 0), (line, b - a), (line, b - a))
+            tree = parse.parse_bytes(grammar, src, self.timeout_s, old_tree=edited)
+        return None if tree.root_node.has_error else tree
 
     def _external(self, lang: str) -> list[str] | None:
         cmd = self.external.get(lang)
@@ -206,7 +222,7 @@ class Syntax(FilterOp):
             encoding = rec.get("encoding")
             if pycheck.encoding_problem(text, encoding) is not None:
                 return None  # a bad encoding declaration is on line 1 or 2: nothing to keep before it
-            return repair.repair_python(text, verdict, self._check_python, self.repair_scope)
+            return repair.repair_python(text, verdict, self._check_python)
         grammar = parse.grammar_lang(rec["lang"], rec.get("path"))
         data = text.encode("utf-8", "surrogatepass")
         _, _, tree = self._check_tree(grammar, data)
@@ -220,21 +236,52 @@ class Syntax(FilterOp):
                 v = extcheck.check_external(cmd, candidate, self.timeout_s)
             return v, (t if C_FAMILY.get(grammar) is None else None)
 
-        return repair.repair_tree(text, data, tree, check, self.repair_scope, grammar)
+        return repair.repair_tree(text, data, tree, check)
 
 
-def _c_source(data: bytes, cplusplus: bool) -> bytes:
-    src = cpre.neutral_conditions(cpre.blank_inactive(data, cplusplus))
+def _c_source(inactive_blanked: bytes) -> bytes:
+    src = cpre.neutral_conditions(inactive_blanked)
     return src + b"\n" if src and not src.endswith(b"\n") else src  # a last `#define` needs its newline
 
 
+def _error_rows(errors: list[Any]) -> set[int]:
+    """0-based lines where a macro may have caused these errors: each error's first and last line
+    (all of a short one) and the ROWS_BEFORE lines above them, the end of the code before it
+    (comments skipped: `__BEGIN_DECLS`, a comment, then the first declaration that fails), and the
+    first line of the construct it is in."""
+    rows: set[int] = set()
+    for node in errors:
+        first, last = node.start_point[0], node.end_point[0]
+        rows.update(range(first - ROWS_BEFORE, (last if last - first <= MAX_ERROR_ROWS else first) + 1))
+        rows.update(range(last - ROWS_BEFORE, last + 1))
+        prev = node.prev_sibling
+        while prev is not None and prev.type == "comment":
+            prev = prev.prev_sibling
+        if prev is not None:
+            end = prev.end_point[0]
+            rows.update(range(max(prev.start_point[0], end - ROWS_BEFORE), end + 1))
+        parent = node.parent
+        if parent is not None and parent.parent is not None and first - parent.start_point[0] <= MAX_ERROR_ROWS:
+            rows.add(parent.start_point[0])  # `U_CDECL_BEGIN`, a comment, then `typedef` read as its name
+    return rows
+
+
 def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
-    """What the real compiler rejects although the grammar accepts it."""
-    if grammar == "go" and not any(c.type == "package_clause" for c in tree.root_node.children):
-        return Verdict(False, src.count(b"\n") + 1, None, "missing package clause", pycheck.SYNTAX_ERROR)
-    if grammar in C_FAMILY and (bad := cpre.unknown_directive(src)) is not None:
-        name = bad[1][:20].decode("ascii", "replace")
-        return Verdict(False, bad[0] + 1, None, f"invalid preprocessing directive #{name}", pycheck.SYNTAX_ERROR)
+    """What the real compiler rejects although the grammar accepts it (`src`: for C, the text with
+    only the inactive branches blanked, so that `#if` conditions can be checked)."""
+    if grammar == "go":
+        return tscheck.go_rule(tree, src)
+    if grammar == "ruby":
+        return tscheck.ruby_rule(tree, src)
+    if grammar in C_FAMILY:
+        root = tree.root_node
+
+        def in_comment(offset: int) -> bool:
+            node = root.descendant_for_byte_range(offset, offset + 1)
+            return node is not None and node.type == "comment"
+
+        if (bad := cpre.bad_directive(src, in_comment)) is not None:
+            return Verdict(False, bad[0] + 1, None, bad[1], pycheck.SYNTAX_ERROR)
     return None
 
 

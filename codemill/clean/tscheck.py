@@ -8,6 +8,7 @@ symbols ("unexpected 'identifier' in argument_list", "missing ';'"), never sourc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from codemill.clean.pycheck import OK, SYNTAX_ERROR, Verdict
@@ -55,3 +56,93 @@ def tree_verdict(tree: Any, data: bytes) -> tuple[Verdict, float]:
     row, col = first.start_point
     verdict = Verdict(False, row + 1, _char_col(data, first.start_byte, col), _describe(first), SYNTAX_ERROR)
     return verdict, min(1.0, bad / max(1, len(data)))
+
+
+# --- What real parsers reject although the grammar accepts it --------------------------------------
+
+#: what may stand at the top level of a Go file (tree-sitter-go also takes statements there)
+GO_TOP_LEVEL = frozenset({
+    "package_clause", "import_declaration", "function_declaration", "method_declaration", "type_declaration",
+    "const_declaration", "var_declaration", "comment"})
+
+
+def go_rule(tree: Any, data: bytes) -> Verdict | None:
+    """gofmt's parser errors the grammar misses: no package clause, a statement at the top level
+    (`"net/url"` without `import`, `F1() {}` without `func`, a file cut after `typ`), an empty
+    import path, and a parameter list mixing named and unnamed parameters (`f(a int, *T)`)."""
+    children = tree.root_node.named_children  # `;` between declarations is fine
+    if not any(c.type == "package_clause" for c in children):
+        return Verdict(False, data.count(b"\n") + 1, None, "missing package clause", SYNTAX_ERROR)
+    for node in children:
+        if node.type not in GO_TOP_LEVEL:
+            return _at(node, f"expected declaration, found {node.type}")
+        if node.type == "import_declaration":
+            for path in _import_paths(node):
+                if path.end_byte - path.start_byte <= 2:  # `""`
+                    return _at(path, "invalid import path")
+        elif node.type in ("function_declaration", "method_declaration"):
+            for field in ("parameters", "result"):
+                params = node.child_by_field_name(field)
+                if params is not None and params.type == "parameter_list" and _mixed(params):
+                    return _at(params, "mixed named and unnamed parameters")
+    return None
+
+
+def _import_paths(node: Any) -> list[Any]:
+    specs = [c for c in node.named_children if c.type == "import_spec"]
+    for c in node.named_children:
+        if c.type == "import_spec_list":
+            specs += [s for s in c.named_children if s.type == "import_spec"]
+    return [p for s in specs if (p := s.child_by_field_name("path")) is not None]
+
+
+def _mixed(params: Any) -> bool:
+    """Go's rule: all parameters named or none. tree-sitter may read the leading names of
+    `(trap, a1 uintptr)` as unnamed parameters of type `trap`: a bare name followed later by a
+    named parameter is a name, so only an unnamed non-name type (`*T`, `pkg.T`, `[]T`) or a bare
+    name at the end (`(a int, b)`) mixes the two."""
+    decls = [p for p in params.named_children if p.type in ("parameter_declaration", "variadic_parameter_declaration")]
+    if not any(p.child_by_field_name("name") is not None for p in decls):
+        return False
+    for k, p in enumerate(decls):
+        if p.child_by_field_name("name") is None:
+            kind = p.child_by_field_name("type")
+            if p.type != "parameter_declaration" or kind is None or kind.type != "type_identifier" or k == len(decls) - 1:
+                return True
+    return False
+
+
+_RUBY_KEYWORD = re.compile(rb"\b(?:end|else|elsif|then|do|rescue|ensure|when)\b(?![?!:])")
+_RUBY_VARIABLE_CALL = re.compile(rb"(?<![\w@$])(?:@@?|\$)[A-Za-z_]\w*[ \t]+(?=[\w\"':@$\[(-])")
+_KEYWORD_NAME_PARENTS = frozenset({"method", "singleton_method", "alias", "undef", "keyword_parameter"})
+_VARIABLES = frozenset({"instance_variable", "class_variable", "global_variable"})
+
+
+def ruby_rule(tree: Any, data: bytes) -> Verdict | None:
+    """`ruby -c` errors the grammar misses: a keyword left without its construct (a stray `end`
+    after a deleted `def`/`class`/`do`, which tree-sitter-ruby reads as a method call named `end`),
+    and a variable called with arguments (`@parser nil`)."""
+    root = tree.root_node
+    for m in _RUBY_KEYWORD.finditer(data):
+        node = root.named_descendant_for_byte_range(m.start(), m.end())
+        if node is None or node.type != "identifier" or node.start_byte != m.start() or node.end_byte != m.end():
+            continue  # the keyword itself, or part of a longer name
+        parent = node.parent
+        if parent is not None and (parent.type in _KEYWORD_NAME_PARENTS or (
+                parent.type == "call" and parent.child_by_field_name("receiver") is not None)):
+            continue  # `def end`, `range.end`
+        return _at(node, f"unexpected keyword {m.group(0).decode()!r}")
+    for m in _RUBY_VARIABLE_CALL.finditer(data):
+        node = root.named_descendant_for_byte_range(m.start(), m.start() + 1)
+        while node is not None and node.type not in _VARIABLES and node.end_byte <= m.end():
+            node = node.parent
+        if node is not None and node.type in _VARIABLES:
+            parent = node.parent
+            if parent is not None and parent.type == "call" and parent.child_by_field_name("method") == node:
+                return _at(node, f"unexpected argument after {node.type}")
+    return None
+
+
+def _at(node: Any, message: str) -> Verdict:
+    row, col = node.start_point
+    return Verdict(False, row + 1, col + 1, message, SYNTAX_ERROR)
