@@ -77,6 +77,9 @@ class Syntax(FilterOp):
         "code without its preprocessor, and macro-heavy headers look broken to it (docs/clean.md)")
     min_kept_fraction: float = param(0.0, "repair: reject instead when the prefix keeps less than this "
                                           "fraction of the lines")
+    repair_scope: Literal["statement", "definition"] = param(
+        "statement", "repair: cut after the last complete statement at any depth (closing open blocks), "
+                     "or keep complete definitions only (docs/clean.md, Repair)")
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:
@@ -222,7 +225,7 @@ class Syntax(FilterOp):
             encoding = rec.get("encoding")
             if pycheck.encoding_problem(text, encoding) is not None:
                 return None  # a bad encoding declaration is on line 1 or 2: nothing to keep before it
-            return repair.repair_python(text, verdict, self._check_python)
+            return repair.repair_python(text, verdict, self._check_python, self.repair_scope)
         grammar = parse.grammar_lang(rec["lang"], rec.get("path"))
         data = text.encode("utf-8", "surrogatepass")
         _, _, tree = self._check_tree(grammar, data)
@@ -236,7 +239,7 @@ class Syntax(FilterOp):
                 v = extcheck.check_external(cmd, candidate, self.timeout_s)
             return v, (t if C_FAMILY.get(grammar) is None else None)
 
-        return repair.repair_tree(text, data, tree, check)
+        return repair.repair_tree(text, data, tree, check, self.repair_scope, grammar)
 
 
 def _c_source(inactive_blanked: bytes) -> bytes:
