@@ -165,13 +165,26 @@ def _last_resort(x: np.ndarray, keys: np.ndarray, k: int) -> None:
     keys[miss] = (mix64(x[:, None] ^ _seeds(k, 3)[None, miss]).min(axis=0) & _LOW32) | U64(_ROUNDS << 32)
 
 
+def _last_resort_many(sh: np.ndarray, sh_off: np.ndarray, keys: np.ndarray, docs: np.ndarray, k: int) -> None:
+    """`_last_resort` for many documents in one pass: per (document, empty bin), the minimum over
+    the document's shingles of the bin's own hash."""
+    miss_d, miss_b = np.nonzero(keys[docs] == _MAX)
+    doc = docs[miss_d]
+    lens = sh_off[doc + 1] - sh_off[doc]
+    x = sh[np.repeat(sh_off[doc], lens) + _ranks(lens)]
+    h = mix64(x ^ _seeds(k, 3)[np.repeat(miss_b, lens)])
+    keys[doc, miss_b] = (np.minimum.reduceat(h, np.concatenate(([0], np.cumsum(lens)[:-1]))) & _LOW32) \
+        | U64(_ROUNDS << 32)
+
+
 def _fill_by_rounds(sh: np.ndarray, sh_off: np.ndarray, keys: np.ndarray, todo: np.ndarray, k: int) -> None:
     """Rounds 1.._ROUNDS-1 for the documents with empty bins, then one hash per bin still empty.
 
     A document with E empty bins and n shingles runs its next K ln(2E) / n rounds in one 2-D
-    pass (leaving on average under half a bin empty); documents that need the same rounds run
-    together. A later round never changes a filled bin (its keys are larger), so stopping once
-    a document is full gives exactly the minimum over all rounds.
+    pass (leaving on average under half a bin empty), rounded up to a power of two so that few
+    groups form; documents that need the same rounds run together. A later round never changes
+    a filled bin (its keys are larger), so running more rounds than needed, or stopping once a
+    document is full, gives exactly the minimum over all rounds.
     """
     seeds = _seeds(_ROUNDS, 2)
     flat_keys = keys.reshape(-1)
@@ -179,7 +192,9 @@ def _fill_by_rounds(sh: np.ndarray, sh_off: np.ndarray, keys: np.ndarray, todo: 
     while len(todo):
         lens = sh_off[todo + 1] - sh_off[todo]
         empty = (keys[todo] == _MAX).sum(axis=1)
-        per = np.minimum(np.ceil(k * np.log(2 * empty) / lens).astype(np.int64).clip(1), _ROUNDS - nxt)
+        need = np.ceil(k * np.log(2 * empty) / lens).astype(np.int64).clip(1)
+        need = 1 << np.ceil(np.log2(need)).astype(np.int64)  # powers of two: fewer groups, same keys
+        per = np.minimum(need, _ROUNDS - nxt)
         code = nxt * _ROUNDS + per
         for c in np.unique(code).tolist():
             group = np.flatnonzero(code == c)
@@ -198,8 +213,9 @@ def _fill_by_rounds(sh: np.ndarray, sh_off: np.ndarray, keys: np.ndarray, todo: 
         nxt += per
         left = (keys[todo] == _MAX).any(axis=1)
         done_rounds = nxt >= _ROUNDS
-        for d in todo[left & done_rounds].tolist():  # rare: documents of a handful of shingles
-            _last_resort(sh[sh_off[d] : sh_off[d + 1]], keys[d], k)
+        last = todo[left & done_rounds]  # documents of a handful of shingles
+        if len(last):
+            _last_resort_many(sh, sh_off, keys, last, k)
         keep = left & ~done_rounds
         todo, nxt = todo[keep], nxt[keep]
 
