@@ -215,3 +215,58 @@ def test_every_spec_entry_names_a_real_node_kind() -> None:
                 ok = (kind, named) in kinds or (grammar == "c" and entry in cpp_only) or \
                     (grammar == "javascript" and kind == "abstract_class_declaration")
                 assert ok, (grammar, entry)
+
+
+def _every_node(tree, roles) -> tuple[dict[str, list[tuple[int, int, int]]], int]:
+    """Reference for `walk`: reads the kind of every node (leaves too) in document order."""
+    from codemill.annotate import cxspec
+
+    found: dict[str, list[tuple[int, int, int]]] = {r: [] for r in cxspec.ROLES}
+    tokens: dict[int, dict[int, tuple[str, ...]]] = {}  # token kind -> parent kind -> roles
+    for p, toks in roles.tokens.items():
+        for t, rs in toks.items():
+            tokens.setdefault(t, {})[p] = rs
+    stack, depth = [(tree.root_node, 1)], 0
+    while stack:
+        node, d = stack.pop()
+        depth = max(depth, d)
+        k, key = node.kind_id, (node.start_byte, node.end_byte, node.kind_id)
+        roles_of = list(roles.plain.get(k, ()))
+        for rule in roles.rules.get(k, ()):
+            parent = node.parent
+            if (rule.parents is None or (parent is not None and parent.kind_id in rule.parents)) \
+                    and (rule.check is None or rule.check(node)):
+                roles_of += rule.roles
+        if k in tokens and not node.is_named and node.parent is not None:
+            roles_of += tokens[k].get(node.parent.kind_id, ())
+        for r in roles_of:
+            found[r].append(key)
+        stack.extend((c, d + 1) for c in reversed(node.children))
+    return {r: sorted(v) for r, v in found.items()}, depth
+
+
+@pytest.mark.parametrize(("grammar", "pattern", "n"), [
+    ("python", str(STDLIB / "**" / "*.py"), 150),
+    ("c", "/usr/include/**/*.h", 60),
+    ("cpp", "/usr/include/c++/**/*.h", 40),
+    ("go", "/usr/share/go-*/src/**/*.go", 40),
+    ("ruby", "/usr/lib/ruby/**/*.rb", 40),
+])
+def test_walk_and_leaf_comments_equal_a_walk_over_every_node(grammar: str, pattern: str, n: int) -> None:
+    """The fast walk reads only inner nodes' kinds; operator tokens and leaf comments are found
+    apart. Together they must give the same role nodes and depth as reading every node."""
+    from codemill import parse
+    from codemill.annotate import cxspec
+    from codemill.annotate.complexity import leaf_comments, walk
+
+    files = sorted(glob.glob(pattern, recursive=True))
+    if len(files) < 10:
+        pytest.skip(f"no files at {pattern}")
+    roles = cxspec.roles_for(grammar)
+    for f in files[:: max(1, len(files) // n)][:n]:
+        raw = Path(f).read_bytes()
+        tree = parse.parse_bytes(grammar, raw)
+        found, depth = walk(tree, roles)
+        found["comment"] += leaf_comments(tree.root_node, raw, roles)
+        got = {r: sorted((x.start_byte, x.end_byte, x.kind_id) for x in v) for r, v in found.items()}
+        assert (got, depth) == _every_node(tree, roles), f

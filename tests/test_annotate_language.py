@@ -10,8 +10,10 @@ import pytest
 
 import codemill
 from codemill.annotate import langmodel, langrules
+from codemill.annotate.features import class_features, class_features_many, utf8
+from codemill.annotate.language import Language
 from codemill.params import ParamError
-from tests.conftest import STDLIB
+from tests.conftest import STDLIB, stdlib_text_records
 
 SOURCES = {"extension", "filename", "shebang", "modeline", "content", "input", None}
 CMAKE = sorted(glob.glob("/usr/share/cmake-*/Modules"))
@@ -160,3 +162,30 @@ def test_counters_and_params() -> None:
     assert any(k.startswith("changed:c-header->") for k in out.stats.counters)
     with pytest.raises(ParamError):
         codemill.apply("language", [], override=1.5)
+
+
+def test_batch_equals_one_record_at_a_time_on_real_files() -> None:
+    """`process_batch` (one classifier pass per shard) gives the records, confidences and counters
+    that `process` gives record by record: a text's scores depend on its own features only."""
+    recs = stdlib_text_records()[::7]
+    recs += [{"id": f"h{i}", "text": f.read_text(errors="replace"), "path": f.name if i % 2 else "", "lang": None}
+             for i, f in enumerate(real_files("/usr/include/**/*.h", 40, 200))]
+    for i, r in enumerate(recs[::3]):  # names hidden: the content decides
+        recs.append({**r, "id": f"hidden{i}", "path": ""})
+    recs.append({"id": "empty", "text": "", "path": "a.py", "lang": "python"})
+    assert len(recs) > 300
+    one_op, batch_op = Language(), Language()
+    singles = [one_op.process(dict(r)) for r in recs]
+    batched = batch_op.process_batch([dict(r) for r in recs])
+    strip = [{k: v for k, v in r.items() if not k.startswith("_")} for r in (*singles, *batched)]
+    assert strip[: len(recs)] == strip[len(recs):]
+    assert one_op.counters == batch_op.counters
+    assert {r["lang_source"] for r in batched} >= {"extension", "content"}
+    # the batched features are the single-text ones (weights up to float32 rounding of the norm)
+    model = langmodel.default_model()
+    raws = [utf8(r["text"]) for r in recs[:50]]
+    text, idx, val = class_features_many(raws, model.dim, model.limit)
+    for i, raw in enumerate(raws):
+        one_idx, one_val = class_features(raw, model.dim, model.limit)
+        assert np.array_equal(idx[text == i], one_idx)
+        assert np.allclose(val[text == i], one_val, rtol=1e-6, atol=0)

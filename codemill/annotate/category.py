@@ -148,8 +148,8 @@ class Category(MapOp):
             return "vendored", f"path:{vendor}/"
         if p.ext in R.NOTEBOOK_EXT:
             return "notebook", f"ext:.{p.ext}"
-        if p.ext == "py" and any(n in text for n in R.NOTEBOOK_NEEDLES) \
-                and len(R.NOTEBOOK_MARKER.findall(text[:SCAN])) >= 2:
+        if p.ext == "py" and any(text.find(n, 0, SCAN) >= 0 for n in R.NOTEBOOK_NEEDLES) \
+                and len(R.NOTEBOOK_MARKER.findall(text[:SCAN])) >= 2:  # every marker holds a needle
             return "notebook", "content:# %% cells"
         return None
 

@@ -2,9 +2,10 @@
 
 Why not lizard or radon on the hot path: measured on the benchmark subset they run at 1.9 and
 3.8 MB/s and skip many languages, while the syntax stage already holds a tree-sitter tree of
-every file. So the metrics come from that tree (one cursor walk that matches node kinds to roles
-and measures the depth, see `cxspec`) and from one numpy pass over the bytes; radon and lizard
-serve as test oracles only (tests/test_annotate_complexity.py).
+every file. So the metrics come from that tree (one cursor walk that measures the depth and
+matches inner nodes' kinds to roles, plus a lookup of leaf comments, see `walk` and `cxspec`) and
+from one numpy pass over the bytes; radon and lizard serve as test oracles only
+(tests/test_annotate_complexity.py).
 
 Definitions (docs/annotate.md has examples):
 * `code_lines`: lines with code outside comments and docstrings; `comment_lines`: lines with comment text.
@@ -128,9 +129,7 @@ def strip_comments(raw: bytes, spans: list[tuple[int, int]]) -> tuple[bytes, int
     nl = np.flatnonzero(np.frombuffer(raw, np.uint8) == 10)
     s, e = np.array(spans, np.int64).T
     first, last = np.searchsorted(nl, s), np.searchsorted(nl, np.maximum(e - 1, s))
-    marks = np.zeros(len(nl) + 2, np.int32)
-    np.add.at(marks, first, 1)
-    np.add.at(marks, last + 1, -1)
+    marks = np.bincount(first, minlength=len(nl) + 2) - np.bincount(last + 1, minlength=len(nl) + 2)
     comment_lines = int(np.count_nonzero(np.cumsum(marks)[: len(nl) + 1]))
     pieces, pos = [], 0
     for a, b in spans:
@@ -145,8 +144,10 @@ def strip_comments(raw: bytes, spans: list[tuple[int, int]]) -> tuple[bytes, int
 
 
 def count_code_lines(code: bytes) -> int:
-    """Lines with anything but blanks (comments already removed)."""
-    return sum(1 for line in code.split(b"\n") if line.strip())
+    """Lines with anything but blanks (comments already removed): the lines left non-empty once
+    the blanks `bytes.strip` removes are deleted (all in C, no loop over lines)."""
+    lines = code.translate(None, b" \t\r\x0b\x0c").split(b"\n")
+    return len(lines) - lines.count(b"")
 
 
 def prefix_comments(raw: bytes, prefix: bytes) -> list[tuple[int, int]]:
@@ -163,11 +164,15 @@ def halstead(code: bytes, decisions: bool = False) -> dict[str, Any]:
     """Token count, volume and difficulty of the code bytes (comments removed); with `decisions`,
     also the count of branching keywords and `&&`/`||` (the cyclomatic estimate without a tree)."""
     keys, n_punct, distinct_punct = word_keys(code)
+    keys.sort()  # one sort serves both distinct counts: a word is a keyword or not whatever its position
     kw = _keywords().member(keys)
-    operands = keys[~kw]
-    big_n1, big_n2 = n_punct + int(kw.sum()), len(operands)
-    n1 = distinct_punct + len(np.unique(keys[kw]))
-    n2 = len(np.unique(operands))
+    first = np.empty(len(keys), bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    n_kw, distinct_kw = int(np.count_nonzero(kw)), int(np.count_nonzero(first & kw))
+    big_n1, big_n2 = n_punct + n_kw, len(keys) - n_kw
+    n1 = distinct_punct + distinct_kw
+    n2 = int(np.count_nonzero(first)) - distinct_kw
     volume = (big_n1 + big_n2) * float(np.log2(n1 + n2)) if n1 + n2 > 1 else 0.0
     difficulty = (n1 / 2.0) * (big_n2 / n2) if n2 else 0.0
     out: dict[str, Any] = {"code_tokens": big_n1 + big_n2, "halstead_volume": round(volume, 3),
@@ -178,27 +183,20 @@ def halstead(code: bytes, decisions: bool = False) -> dict[str, Any]:
 
 
 def walk(tree: Any, roles: cxspec.Roles) -> tuple[dict[str, list[Any]], int]:
-    """One cursor walk over every node: the nodes playing each role, and the tree's levels (root = 1).
+    """One cursor walk: the inner nodes playing each role (in post-order) and the tree's levels (root = 1).
 
-    Most kinds play their roles unconditionally (a dict lookup by kind id); the few conditional
-    ones (`else` of a loop, `&&` under a binary expression, a `case` with a value) look at their
-    parent or children.
+    A node's kind is read only on the way back up from its children, so the 70% of nodes that
+    are leaves cost two cursor moves each; the leaves that play roles are added by `_tokens`
+    (operators, from their parent) and `leaf_comments`. Most kinds play their roles
+    unconditionally (one dict lookup by kind id); the few conditional ones (`else` of a loop, a
+    `case` with a value) look at their parent or children.
     """
     found: dict[str, list[Any]] = {r: [] for r in cxspec.ROLES}
-    # kind id -> (lists the node always goes to, conditional rules): one dict lookup per node
-    table = {k: (tuple(found[r] for r in roles.plain.get(k, ())), roles.rules.get(k))
-             for k in {*roles.plain, *roles.rules}}
+    table = roles.table
     c = tree.walk()
     first, nxt, up = c.goto_first_child, c.goto_next_sibling, c.goto_parent  # bound once: much faster
     depth = best = 0
     while True:
-        node = c.node
-        entry = table.get(node.kind_id)
-        if entry is not None:
-            for lst in entry[0]:
-                lst.append(node)
-            if entry[1] is not None:
-                _apply(node, entry[1], found)
         if first():
             depth += 1
             if depth > best:
@@ -208,6 +206,15 @@ def walk(tree: Any, roles: cxspec.Roles) -> tuple[dict[str, list[Any]], int]:
             if not up():
                 return found, best + 1
             depth -= 1
+            node = c.node  # an inner node, all of its children done
+            entry = table.get(node.kind_id)
+            if entry is not None:
+                for role in entry[0]:
+                    found[role].append(node)
+                if entry[1] is not None:
+                    _apply(node, entry[1], found)
+                if entry[2] is not None:
+                    _tokens(node, entry[2], found)
 
 
 def _apply(node: Any, rules: tuple[cxspec.Rule, ...], found: dict[str, list[Any]]) -> None:
@@ -225,20 +232,53 @@ def _apply(node: Any, rules: tuple[cxspec.Rule, ...], found: dict[str, list[Any]
             found[role].append(node)
 
 
+def _tokens(node: Any, tokens: dict[int, tuple[str, ...]], found: dict[str, list[Any]]) -> None:
+    for child in node.children:
+        for role in tokens.get(child.kind_id, ()):
+            found[role].append(child)
+
+
+def leaf_comments(root: Any, raw: bytes, roles: cxspec.Roles) -> list[Any]:
+    """Comments without children: at each offset where a comment marker occurs (most are real
+    comments; the rest, in strings or inside another comment, are looked up and dropped), the
+    leaf there. A marker anywhere in a comment finds it (zig lets a comment start with a blank)."""
+    if not raw or not roles.comment_kinds:
+        return []
+    hits: set[int] = set()
+    for marker in roles.comment_starts:
+        pos = raw.find(marker)
+        while pos >= 0:
+            hits.add(pos)
+            pos = raw.find(marker, pos + 1)
+    out: list[Any] = []
+    kinds, end = roles.comment_kinds, -1
+    at = root.descendant_for_byte_range
+    for p in sorted(hits):
+        if p < end:  # inside the comment just found
+            continue
+        node = at(p, p + 1)
+        if node is not None and node.kind_id in kinds and not node.child_count:
+            out.append(node)
+            end = node.end_byte
+    return out
+
+
 def max_nesting(spans: list[tuple[int, int]]) -> int:
     """Deepest containment among (start, end) spans of nesting blocks."""
     best, stack = 0, []
-    for s, e in sorted(spans, key=lambda x: (x[0], -x[1])):
+    for s, neg_end in sorted([(s, -e) for s, e in spans]):  # outer before inner at the same start
         while stack and stack[-1] <= s:
             stack.pop()
-        stack.append(e)
-        best = max(best, len(stack))
+        stack.append(-neg_end)
+        if len(stack) > best:
+            best = len(stack)
     return best
 
 
 def tree_facts(tree: Any, roles: cxspec.Roles, raw: bytes) -> TreeFacts:
     found, depth = walk(tree, roles)
-    funcs = sorted(found["function"], key=lambda n: (n.start_byte, -n.end_byte))
+    # reversed post-order puts an outer function before an inner one with the same span, as document order does
+    funcs = sorted(reversed(found["function"]), key=lambda n: (n.start_byte, -n.end_byte))
     branches = sorted(n.start_byte for n in found["branch"])
     rows, top_decisions = attribute(funcs, branches, raw)
     metrics = {
@@ -248,7 +288,7 @@ def tree_facts(tree: Any, roles: cxspec.Roles, raw: bytes) -> TreeFacts:
         "n_functions": len(funcs), "n_classes": len(found["class"]),
         "ast_nodes": tree.root_node.descendant_count, "ast_depth": depth,
     }
-    comments = found["comment"]
+    comments = found["comment"] + leaf_comments(tree.root_node, raw, roles)
     if roles.docstrings:
         comments = comments + cxspec.docstrings(tree.root_node, funcs + found["class"])
     return TreeFacts([(n.start_byte, n.end_byte) for n in comments], metrics, rows)

@@ -1,9 +1,13 @@
 """Per-grammar node roles for the complexity metrics: which tree-sitter node kinds are functions,
 classes, decision points, nesting blocks and comments.
 
-Measured on the benchmark corpus, one cursor walk in Python that looks at each node's kind costs
-half as much as a tree-sitter query plus the walk the AST depth needs anyway, so roles are
-matched during that single walk (`complexity.walk`). Decision points follow McCabe as radon
+Measured on the benchmark corpus, a tree-sitter query costs about as much as a cursor walk over
+every node in Python (~250 ns a node either way), and the AST depth needs that walk anyway, so
+roles are matched during the walk (`complexity.walk`). Reading a node's kind there costs as much
+again, so the walk reads it only for the 30% of nodes that have children (on its way back up);
+the leaves that play a role are found otherwise: operator tokens (`&&`) by scanning the children
+of their parents (`binary_expression`), leaf comments at the byte offsets where the grammar's
+comment markers (`comment_starts`) occur. Decision points follow McCabe as radon
 (Python) and lizard (C family, JavaScript, ...) count them: each `if`/`elif`/loop/`case`/`catch`/
 ternary and each short-circuit operator adds one; `else` and `default` add nothing.
 
@@ -16,8 +20,8 @@ instead of crashing a run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any
 
 ROLES = ("function", "class", "branch", "nest", "comment")
@@ -36,11 +40,13 @@ def docstrings(root: Any, owners: list[Any]) -> list[Any]:
     for body in (root, *(o.child_by_field_name("body") for o in owners)):
         if body is None:
             continue
-        for child in body.named_children:
-            if child.type == "comment":
+        for i in range(body.named_child_count):  # one child at a time: `named_children` builds them all
+            child = body.named_child(i)
+            kind = child.type
+            if kind == "comment":
                 continue
-            if child.type == "expression_statement" and child.named_child_count:
-                child = child.named_children[0]
+            if kind == "expression_statement" and child.named_child_count:
+                child = child.named_child(0)
             if child.type == "string":
                 out.append(child)
             break
@@ -69,6 +75,8 @@ class Spec:
     nesting: tuple[str, ...] = ()
     comments: tuple[str, ...] = ("comment",)
     docstrings: bool = False  # Python: the first string of a module, class or function is a comment
+    #: byte strings every comment of the grammar starts with (a superset is fine: each occurrence is checked)
+    comment_starts: tuple[bytes, ...] = (b"//", b"/*")
 
 
 def _w(s: str) -> tuple[str, ...]:
@@ -86,7 +94,7 @@ _PY = Spec(
                 "for_in_clause if_clause boolean_operator assert_statement case_clause "
                 "else_clause@for_statement|while_statement|try_statement"),
     nesting=_w("if_statement for_statement while_statement try_statement with_statement match_statement"),
-    docstrings=True,
+    docstrings=True, comment_starts=(b"#",),
 )
 _JS = Spec(
     functions=_w("function_declaration function_expression arrow_function method_definition "
@@ -96,7 +104,7 @@ _JS = Spec(
                 "catch_clause ternary_expression") + _logic("binary_expression", "&&", "||", "??"),
     nesting=_w("if_statement for_statement for_in_statement while_statement do_statement switch_statement "
                "try_statement"),
-    comments=_w("comment html_comment"),
+    comments=_w("comment html_comment"), comment_starts=(b"//", b"/*", b"<!--", b"-->"),
 )
 _C = Spec(
     functions=_w("function_definition"),
@@ -137,6 +145,7 @@ _BASH = Spec(
     branches=_w("if_statement elif_clause for_statement c_style_for_statement while_statement case_item "
                 "ternary_expression") + _logic("list", "&&", "||"),
     nesting=_w("if_statement for_statement c_style_for_statement while_statement case_statement"),
+    comment_starts=(b"#",),
 )
 _CSHARP = Spec(
     functions=_w("method_declaration constructor_declaration destructor_declaration local_function_statement"),
@@ -151,7 +160,7 @@ _RUBY = Spec(
     functions=_w("method singleton_method"), classes=_w("class module"),
     branches=_w("if elsif unless while until for when rescue conditional if_modifier unless_modifier "
                 "while_modifier until_modifier") + _logic("binary", "&&", "||", "and", "or"),
-    nesting=_w("if unless while until for case begin"),
+    nesting=_w("if unless while until for case begin"), comment_starts=(b"#", b"=begin"),
 )
 _PHP = Spec(
     functions=_w("function_definition method_declaration"),
@@ -161,6 +170,7 @@ _PHP = Spec(
     + _logic("binary_expression", "&&", "||", "and", "or", "??"),
     nesting=_w("if_statement for_statement foreach_statement while_statement do_statement switch_statement "
                "try_statement"),
+    comment_starts=(b"#", b"//", b"/*"),
 )
 _KOTLIN = Spec(
     functions=_w("function_declaration"), classes=_w("class_declaration object_declaration"),
@@ -186,7 +196,7 @@ _LUA = Spec(
     functions=_w("function_declaration function_definition"),
     branches=_w("if_statement elseif_statement for_statement while_statement repeat_statement")
     + _logic("binary_expression", "and", "or"),
-    nesting=_w("if_statement for_statement while_statement repeat_statement"),
+    nesting=_w("if_statement for_statement while_statement repeat_statement"), comment_starts=(b"--",),
 )
 
 #: grammar name (tree-sitter-language-pack) -> spec
@@ -206,11 +216,23 @@ class Rule:
 
 @dataclass(frozen=True)
 class Roles:
-    """Kind id -> roles it always plays (`plain`), and kind id -> conditional rules (`rules`)."""
+    """Kind id -> roles it always plays (`plain`), kind id -> conditional rules (`rules`), parent
+    kind id -> token kind id -> roles of those anonymous children (`tokens`), the comment kinds and
+    the bytes comments start with."""
 
     plain: dict[int, tuple[str, ...]]
     rules: dict[int, tuple[Rule, ...]]
     docstrings: bool
+    tokens: dict[int, dict[int, tuple[str, ...]]] = field(default_factory=dict)
+    comment_kinds: frozenset[int] = frozenset()
+    comment_starts: tuple[bytes, ...] = ()
+
+    @cached_property
+    def table(self) -> dict[int, tuple[tuple[str, ...], tuple[Rule, ...] | None, dict[int, tuple[str, ...]] | None]]:
+        """What the walk looks up per inner node: kind id -> (roles it always plays, conditional
+        rules, token child kind -> roles), one dict lookup per node."""
+        return {k: (self.plain.get(k, ()), self.rules.get(k), self.tokens.get(k))
+                for k in {*self.plain, *self.rules, *self.tokens}}
 
 
 def _parse_entry(entry: str) -> tuple[str, bool, frozenset[str] | None, Check | None]:
@@ -243,14 +265,23 @@ def roles_for(grammar: str) -> Roles | None:
         by_name.setdefault(name, set()).add(i)
     plain: dict[int, list[str]] = {}
     rules: dict[int, list[Rule]] = {}
+    tokens: dict[int, dict[int, list[str]]] = {}
     for role, entries in (("function", spec.functions), ("class", spec.classes), ("branch", spec.branches),
                           ("nest", spec.nesting), ("comment", spec.comments)):
         for entry in entries:
             kind, named, parents, check = _parse_entry(entry)
             parent_ids = frozenset(i for p in parents for i in by_name.get(p, ())) if parents else None
             for i in ids.get((kind, named), ()):
-                if parent_ids is None and check is None:
+                if not named:  # a token is a leaf: found from its parent (the walk reads only inner nodes)
+                    if parent_ids is None:
+                        raise ValueError(f"{grammar}: token {entry!r} needs a parent (`\"tok\"@parent`)")
+                    for p in parent_ids:
+                        tokens.setdefault(p, {}).setdefault(i, []).append(role)
+                elif parent_ids is None and check is None:
                     plain.setdefault(i, []).append(role)
                 else:
                     rules.setdefault(i, []).append(Rule((role,), parent_ids, check))
-    return Roles({i: tuple(v) for i, v in plain.items()}, {i: tuple(v) for i, v in rules.items()}, spec.docstrings)
+    comment_kinds = frozenset(i for kind in spec.comments for i in ids.get((kind, True), ()))
+    return Roles({i: tuple(v) for i, v in plain.items()}, {i: tuple(v) for i, v in rules.items()}, spec.docstrings,
+                 {p: {t: tuple(r) for t, r in toks.items()} for p, toks in tokens.items()}, comment_kinds,
+                 spec.comment_starts)

@@ -2,7 +2,9 @@
 
 The model file (`models/lang.npz`, written by `train_lang`) holds plain arrays, no pickle: the
 class names, the kept feature buckets, int8 weights with one scale per class, and the biases.
-Scoring one text is a gather of a few hundred weight rows and a softmax.
+Scoring one text is a gather of a few hundred weight rows and a softmax; scoring a batch is the
+same for all texts at once (one feature pass, one gather, one segmented sum), which removes the
+fixed numpy cost per call that dominated single texts.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from codemill.annotate.features import FEATURES_VERSION, class_features
+from codemill.annotate.features import FEATURES_VERSION, class_features_many
 
 MODEL_PATH = Path(__file__).parent / "models" / "lang.npz"
+#: texts per numpy pass of `scores_many` (about 20 MB of temporaries at 2 KB windows)
+BATCH = 256
 
 
 class ModelError(RuntimeError):
@@ -35,16 +39,37 @@ class LangModel:
 
     def scores(self, raw: bytes) -> np.ndarray:
         """Raw linear scores (logits) of the first `limit` bytes of `raw`."""
-        idx, val = class_features(raw, self.dim, self.limit)
-        rows = self.row_of[idx]
-        hit = rows >= 0
-        return val[hit] @ self.weights[rows[hit]] + self.bias
+        return self.scores_many([raw])[0]
+
+    def scores_many(self, raws: list[bytes]) -> np.ndarray:
+        """Logits of many texts (one row each), `BATCH` texts per numpy pass.
+
+        A text's row depends on its own features only (per-text sums in a fixed order), so it is
+        the same whatever batch it comes in.
+        """
+        out = np.empty((len(raws), len(self.classes)), np.float32)
+        out[:] = self.bias
+        for lo in range(0, len(raws), BATCH):
+            text, idx, val = class_features_many(raws[lo:lo + BATCH], self.dim, self.limit)
+            rows = self.row_of[idx]
+            hit = rows >= 0
+            text, rows, val = text[hit], rows[hit], val[hit]
+            if not len(text):
+                continue
+            first = np.flatnonzero(np.concatenate(([True], text[1:] != text[:-1])))
+            sums = np.add.reduceat(self.weights[rows] * val[:, None], first, axis=0)
+            out[lo + text[first]] = sums + self.bias
+        return out
 
     def proba(self, raw: bytes) -> np.ndarray:
         """Class probabilities (softmax of the logits; the model was trained with log loss)."""
-        s = self.scores(raw)
-        e = np.exp(s - s.max())
-        return e / e.sum()
+        return self.proba_many([raw])[0]
+
+    def proba_many(self, raws: list[bytes]) -> np.ndarray:
+        """`proba` of many texts, one row each."""
+        s = self.scores_many(raws)
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
 
     def index(self, lang: str) -> int | None:
         try:
