@@ -27,24 +27,24 @@ def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_we
 
     P(a pair of Jaccard s shares a band) = 1 - (1 - s**rows)**bands: the S-curve. The integrals
     are taken numerically, as datasketch does, so results match theirs for the same weights.
+    All band counts of one row count are evaluated in one numpy pass.
     """
     s = np.linspace(0.0, 1.0, 2001)
     below, above = s <= threshold, s >= threshold
     best, best_cost = (1, 1), float("inf")
     for rows in range(1, num_perm + 1):
-        for bands in range(1, num_perm // rows + 1):
-            p = 1.0 - (1.0 - s**rows) ** bands
-            fp = _area(p[below], s[below])
-            fn = _area(1.0 - p[above], s[above])
-            cost = fp_weight * fp + fn_weight * fn
-            if cost < best_cost - 1e-12:
-                best, best_cost = (bands, rows), cost
+        bands = np.arange(1, num_perm // rows + 1)
+        p = 1.0 - (1.0 - s**rows)[None, :] ** bands[:, None]
+        cost = fp_weight * _area(p[:, below], s[below]) + fn_weight * _area(1.0 - p[:, above], s[above])
+        for b, c in zip(bands.tolist(), cost.tolist(), strict=True):
+            if c < best_cost - 1e-12:
+                best, best_cost = (b, rows), c
     return best
 
 
-def _area(y: np.ndarray, x: np.ndarray) -> float:
-    """Trapezoid rule (numpy renamed its own between 1.x and 2.x)."""
-    return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2)
+def _area(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Trapezoid rule along the last axis (numpy renamed its own between 1.x and 2.x)."""
+    return np.sum((y[..., 1:] + y[..., :-1]) * np.diff(x), axis=-1) / 2
 
 
 def unpack(column: pa.Array | pa.ChunkedArray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -62,14 +62,23 @@ def unpack(column: pa.Array | pa.ChunkedArray, k: int) -> tuple[np.ndarray, np.n
 
 
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """(N, bands) uint64: one hash of each band's `rows` slots (band b = slots b*rows .. b*rows+rows-1)."""
+    """(N, bands) uint64: one hash of each band's `rows` slots (band b = slots b*rows .. b*rows+rows-1).
+
+    Only equality of keys matters (rows sharing a bucket), so with an even `rows` a band is read
+    as rows/2 32-bit words, half the multiply-adds of reading it slot by slot.
+    """
     n = sig.shape[0]
+    width = bands * rows
+    if rows % 2 == 0 and sig.shape[1] % 2 == 0 and sig.flags.c_contiguous:
+        words, per = sig.view(np.uint32)[:, : width // 2], rows // 2
+    else:
+        words, per = sig[:, :width], rows
+    part = words.reshape(n, bands, per)
+    mul = _row_multipliers(per)
     keys = np.zeros((n, bands), np.uint64)
-    mul = _row_multipliers(rows)
     with np.errstate(over="ignore"):
-        part = sig[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
-        for r in range(rows):
-            keys += part[:, :, r] * mul[r]
+        for r in range(per):
+            keys += part[:, :, r].astype(np.uint64) * mul[r]
         return mix64(keys)
 
 
