@@ -38,8 +38,8 @@ class RecipeError(ValueError):
 class ExecutorConfig:
     type: Literal["local"] = param("local", "where the recipe runs: `local` (process pool)")
     workers: int | None = param(None, "worker processes (default: CPU count)")
-    shard_records: int = param(1000, "records per shard (a shard is the unit of work and of resume)")
-    shard_mb: int = param(16, "max MB of text per shard")
+    shard_records: int = param(2000, "records per shard (a shard is the unit of work, of resume and of output files)")
+    shard_mb: int = param(32, "max MB of text per shard")
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
