@@ -90,23 +90,24 @@ def _row_multipliers(rows: int) -> np.ndarray:
 def candidate_pairs(keys: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unique (u, v), u < v, of valid rows sharing at least one band.
 
-    Per band, rows are sorted by key and each row is paired with the first row of its bucket
+    Per band, rows are sorted by key and each row is paired with the lowest row of its bucket
     (a star per bucket): enough for connected components, and linear in N even for a bucket of
-    10,000 identical files, where all pairs would be 50 million.
+    10,000 identical files, where all pairs would be 50 million. The sort need not be stable:
+    the bucket's lowest row is taken with a reduction, so the pairs do not depend on it.
     """
     idx = np.flatnonzero(valid)
+    cols = np.ascontiguousarray(keys[idx].T)  # one contiguous row of keys per band
     us, vs = [], []
-    for b in range(keys.shape[1]):
-        k = keys[idx, b]
-        order = np.argsort(k, kind="stable")
+    for k in cols:
+        order = np.argsort(k)
         ks = k[order]
         same = ks[1:] == ks[:-1]
         if not same.any():
             continue
         start = np.flatnonzero(np.concatenate(([True], ~same)))  # first position of each bucket
-        head = np.repeat(start, np.diff(np.append(start, len(ks))))  # bucket head per position
-        member = np.flatnonzero(np.concatenate(([False], same)))
-        us.append(idx[order[head[member]]])
+        head = np.repeat(np.minimum.reduceat(order, start), np.diff(np.append(start, len(ks))))
+        member = order != head
+        us.append(idx[head[member]])
         vs.append(idx[order[member]])
     if not us:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
