@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -96,13 +97,21 @@ def _redact_op() -> Callable[[list[dict[str, Any]]], list[str | None]] | None:
         from codemill.api import apply
 
         # a plain key: apply() drops worker-private `_` keys from what it returns
-        res = apply("redact", [dict(r, report_row=i) for i, r in enumerate(recs)])
+        res = apply(_redact_instance(), [dict(r, report_row=i) for i, r in enumerate(recs)])
         out: list[str | None] = [None] * len(recs)  # None: the op rejected it -> hide the text
         for r in res.kept:
             out[r["report_row"]] = r.get("text")
         return out
 
     return run
+
+
+@cache
+def _redact_instance() -> Any:
+    """One `redact` op with its default parameters per process (its patterns compile once)."""
+    from codemill.api import make_op
+
+    return make_op("redact")
 
 
 def mask_records(recs: list[dict[str, Any]]) -> list[str | None]:
