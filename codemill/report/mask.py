@@ -97,7 +97,7 @@ def _redact_op() -> Callable[[list[dict[str, Any]]], list[str | None]] | None:
         from codemill.api import apply
 
         # a plain key: apply() drops worker-private `_` keys from what it returns
-        res = apply(_redact_instance(), [dict(r, report_row=i) for i, r in enumerate(recs)])
+        res = apply(_redact_instance(OPS.get("redact")), [dict(r, report_row=i) for i, r in enumerate(recs)])
         out: list[str | None] = [None] * len(recs)  # None: the op rejected it -> hide the text
         for r in res.kept:
             out[r["report_row"]] = r.get("text")
@@ -107,11 +107,11 @@ def _redact_op() -> Callable[[list[dict[str, Any]]], list[str | None]] | None:
 
 
 @cache
-def _redact_instance() -> Any:
-    """One `redact` op with its default parameters per process (its patterns compile once)."""
-    from codemill.api import make_op
+def _redact_instance(cls: type) -> Any:
+    """One `redact` op (of the class registered now) with its default parameters, built once."""
+    from codemill.params import build
 
-    return make_op("redact")
+    return build(cls, {}, "redact")
 
 
 def mask_records(recs: list[dict[str, Any]]) -> list[str | None]:
