@@ -283,7 +283,7 @@ class FakeRedact(MapOp):
 
 
 def test_redact_op_is_applied_when_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    OPS.names()  # load the built-ins first, so the fake is not overwritten by them
+    OPS.get("redact")  # import the real one first, so that it cannot register over the fake later
     monkeypatch.setitem(OPS._items, "redact", FakeRedact)
     out = mask_records([{"id": "1", "text": f"x = 'codename-zebra' # {EMAIL}"}, {"id": "2", "text": "REJECT-ME"},
                         {"id": "3", "text": None}])
