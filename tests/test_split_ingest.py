@@ -142,3 +142,21 @@ def test_parquet_with_a_huge_row_group_is_streamed_by_the_driver(tmp_path: Path)
     reader = ParquetReader(path=str(tmp_path / "a.parquet"), name="src")
     reader.bind(tmp_path)
     assert not any(isinstance(u, Split) for u in reader.read_units(7, 1 << 30))
+
+
+def test_a_small_source_is_cut_into_enough_ranges_for_every_worker(tmp_path: Path) -> None:
+    """Below 16 x shard_mb a plain source is cut into 16 ranges (of at least 1 MB): a 5 MB file
+    is not one 32 MB shard that a single worker holds while the other waits."""
+    from codemill.io.splits import MIN_SPLIT_BYTES, split_bytes
+
+    assert split_bytes(810 << 20, 32 << 20) == 32 << 20
+    assert split_bytes(80 << 20, 32 << 20) == 5 << 20
+    assert split_bytes(3 << 20, 32 << 20) == MIN_SPLIT_BYTES
+    text = (STDLIB / "argparse.py").read_text()  # ~100 KB
+    src = _write(tmp_path / "a.jsonl", [{"id": f"d{i}", "text": text} for i in range(30)])
+    reader = JsonlReader(path=str(src), name="src")
+    reader.bind(tmp_path)
+    units = list(reader.read_units(2000, 32 << 20))
+    line = len(src.read_bytes()) // 30
+    assert len(units) >= 2 and all(MIN_SPLIT_BYTES <= u.end - u.start < MIN_SPLIT_BYTES + line for u in units[:-1])
+    assert [r["id"] for u in units for r in u.read()] == [r["id"] for r in reader.read()]

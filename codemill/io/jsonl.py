@@ -18,7 +18,7 @@ import orjson
 import zstandard
 
 from codemill.io.base import RAW_CAP, Reader, check_mapping, rel_name, row_record, source_files
-from codemill.io.splits import RangeStream, Split, line_splits
+from codemill.io.splits import RangeStream, Split, line_splits, split_bytes
 from codemill.io.streams import compression, open_stream
 from codemill.params import ParamError, param
 from codemill.record import reject_record
@@ -54,11 +54,13 @@ class JsonlReader(Reader):
         files = source_files(self, _SUFFIXES)
         try:
             plain = not any(compression(p) for p in files)
+            total = sum(p.stat().st_size for p in files)
         except OSError:
             plain = False
         if not plain:
             yield from self.read()
             return
+        max_bytes = split_bytes(total, max_bytes)
         for p in files:
             rel = rel_name(self, p)
             try:

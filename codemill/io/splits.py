@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from codemill.io.base import Reader
 
 CHUNK = 8 << 20
+#: a source smaller than `MIN_SPLITS` shards of `shard_mb` is cut into this many ranges (of at
+#: least `MIN_SPLIT_BYTES`), so that expensive ops on a mid-size input keep every worker busy
+#: to the end instead of leaving one idle behind the last of three or four big shards
+MIN_SPLITS = 16
+MIN_SPLIT_BYTES = 1 << 20
 
 
 @dataclass
@@ -38,6 +43,12 @@ class Split:
 
     def read(self) -> list[dict[str, Any]]:
         return list(self.reader.read_split(self))
+
+
+def split_bytes(total: int, max_bytes: int) -> int:
+    """The byte bound of a source's ranges: `max_bytes`, or less for a small source (at least
+    `MIN_SPLITS` ranges). It depends on the input alone, never on the number of workers."""
+    return max(MIN_SPLIT_BYTES, min(max_bytes, -(-total // MIN_SPLITS)))
 
 
 def line_splits(path: Path, max_lines: int, max_bytes: int) -> Iterator[tuple[int, int, int, int, str]]:
