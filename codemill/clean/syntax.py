@@ -94,11 +94,12 @@ class Syntax(FilterOp):
     def _check_python(self, text: str, encoding: str | None = None) -> Verdict:
         return pycheck.check_python(text, encoding, isolate_chars=self.isolate_chars, timeout_s=self.timeout_s)
 
-    def _check_tree(self, grammar: str, data: bytes) -> tuple[Verdict, float, Any]:
-        """tree-sitter verdict, error ratio and the tree they came from.
+    def _check_tree(self, grammar: str, data: bytes) -> tuple[Verdict, float, Any, bool]:
+        """tree-sitter verdict, error ratio, the tree they came from, and whether that tree is of
+        `data` itself.
 
-        The tree is of `data` itself unless C-family rules changed the bytes (offsets kept):
-        certainly-inactive `#if` branches blanked, conditions neutralised, a final newline added.
+        It is not when C-family rules changed the bytes (offsets kept): certainly-inactive `#if`
+        branches blanked, conditions neutralised, a final newline added, macros blanked.
         A file with a few errors in a language with known grammar gaps gets incremental retries
         with the gaps blanked around the errors (C macros, newer TypeScript); they count only
         when the file then parses without any error.
@@ -106,6 +107,7 @@ class Syntax(FilterOp):
         cplusplus = C_FAMILY.get(grammar)
         pre = data if cplusplus is None else cpre.blank_inactive(data, cplusplus)
         src = pre if cplusplus is None else _c_source(pre)
+        retried = None
         try:
             tree = parse.parse_bytes(grammar, src, self.timeout_s)
             verdict, ratio = tree_verdict(tree, src)
@@ -115,11 +117,12 @@ class Syntax(FilterOp):
                     verdict, ratio = pycheck.OK, 0.0
                     tree = retried
         except parse.ParseTimeout as e:
-            return Verdict(False, None, None, str(e), pycheck.TIMEOUT), 0.0, None
+            return Verdict(False, None, None, str(e), pycheck.TIMEOUT), 0.0, None, False
+        own = retried is None and (src is data or src == data)
         rule = _language_rule(grammar, pre, tree) if verdict.ok else None
         if rule is not None:
-            return rule, 1.0 / max(1, len(src)), tree
-        return verdict, ratio, tree
+            return rule, 1.0 / max(1, len(src)), tree, own
+        return verdict, ratio, tree, own
 
     def _retry(self, grammar: str, src: bytes, tree: Any, c_family: bool) -> Any | None:
         """The tree of `src` with grammar gaps blanked, if that parses without errors.
@@ -166,17 +169,17 @@ class Syntax(FilterOp):
             # verdict. A "C" header with C++ words is tried as C++ first: that is the grammar
             # that passes for most of them (205 of 325 in the 10% corpus), and the C parse
             # with its macro retries is then skipped. Same verdicts as C first.
-            alt, alt_ratio, _ = self._check_tree("cpp", data)
+            alt, alt_ratio, _, _ = self._check_tree("cpp", data)
             return (alt, alt_ratio) if alt.ok else self._check_tree(grammar, data)[:2]
-        verdict, ratio, tree = self._check_tree(grammar, data)
+        verdict, ratio, tree, own = self._check_tree(grammar, data)
         if cmd is not None:
             verdict = extcheck.check_external(cmd, data, self.timeout_s)
             ratio = 0.0 if verdict.ok else max(ratio, 1.0 / max(1, len(data)))
         elif not verdict.ok and header:
-            alt, alt_ratio, _ = self._check_tree(HEADER_ALTERNATIVE[grammar], data)
+            alt, alt_ratio, _, _ = self._check_tree(HEADER_ALTERNATIVE[grammar], data)
             if alt.ok:
                 return alt, alt_ratio
-        if tree is not None and C_FAMILY.get(grammar) is None:
+        if tree is not None and own:  # later ops (complexity, normalized_dedup) reuse it
             parse.remember_tree(rec, tree)
         return verdict, ratio
 
@@ -236,13 +239,13 @@ class Syntax(FilterOp):
             return repair.repair_python(text, verdict, self._check_python, self.repair_scope)
         grammar = parse.grammar_lang(rec["lang"], rec.get("path"))
         data = text.encode("utf-8", "surrogatepass")
-        _, _, tree = self._check_tree(grammar, data)
+        tree = self._check_tree(grammar, data)[2]
         if tree is None:
             return None
         cmd = self._external(rec["lang"])
 
         def check(candidate: bytes) -> tuple[Verdict, Any]:
-            v, _, t = self._check_tree(grammar, candidate)
+            v, _, t, _ = self._check_tree(grammar, candidate)
             if cmd is not None:
                 v = extcheck.check_external(cmd, candidate, self.timeout_s)
             return v, (t if C_FAMILY.get(grammar) is None else None)
