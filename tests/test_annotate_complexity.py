@@ -270,3 +270,30 @@ def test_walk_and_leaf_comments_equal_a_walk_over_every_node(grammar: str, patte
         found["comment"] += leaf_comments(tree.root_node, raw, roles)
         got = {r: sorted((x.start_byte, x.end_byte, x.kind_id) for x in v) for r, v in found.items()}
         assert (got, depth) == _every_node(tree, roles), f
+
+
+def test_syntax_stage_tree_is_shared_only_when_it_is_of_the_text_itself() -> None:
+    """C-family: the syntax stage parses a copy with certainly-inactive `#if` branches blanked or
+    macros blanked; only a tree of the unchanged text may reach complexity. Either way the metrics
+    equal those computed without the syntax stage (real headers, /usr/include)."""
+    from codemill import parse
+    from codemill.api import make_op
+
+    files = sorted(glob.glob("/usr/include/*.h"))[:80] + sorted(glob.glob("/usr/include/c++/*/bits/*.h"))[:40]
+    syntax, cx = make_op("syntax", on_error="keep"), make_op("complexity")
+    shared = unshared = 0
+    for path in files:
+        text = Path(path).read_text(errors="replace")
+        rec = {"id": path, "text": text, "lang": "cpp" if "/c++/" in path else "c", "path": path,
+               "_nbytes": len(text.encode("utf-8", "surrogatepass"))}
+        syntax.score(rec)
+        cached = rec.get(parse._CACHE_KEY)
+        if cached is not None:
+            shared += 1
+            fresh = parse.parse_bytes(parse.grammar_lang(rec["lang"], path), text.encode("utf-8", "surrogatepass"))
+            assert str(cached[1].root_node) == str(fresh.root_node), path
+        else:
+            unshared += 1
+        alone = {k: v for k, v in rec.items() if k != parse._CACHE_KEY}
+        assert cx.measure(rec) == cx.measure(alone), path
+    assert shared >= 10 and unshared >= 10, (shared, unshared)
