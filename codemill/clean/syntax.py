@@ -170,7 +170,9 @@ class Syntax(FilterOp):
             # that passes for most of them (205 of 325 in the 10% corpus), and the C parse
             # with its macro retries is then skipped. Same verdicts as C first.
             alt, alt_ratio, _, _ = self._check_tree("cpp", data)
-            return (alt, alt_ratio) if alt.ok else self._check_tree(grammar, data)[:2]
+            if alt.ok:
+                return alt, alt_ratio
+            header = False  # C++ failed already: the C verdict stands
         verdict, ratio, tree, own = self._check_tree(grammar, data)
         if cmd is not None:
             verdict = extcheck.check_external(cmd, data, self.timeout_s)
