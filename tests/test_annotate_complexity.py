@@ -280,6 +280,8 @@ def test_syntax_stage_tree_is_shared_only_when_it_is_of_the_text_itself() -> Non
     from codemill.api import make_op
 
     files = sorted(glob.glob("/usr/include/*.h"))[:80] + sorted(glob.glob("/usr/include/c++/*/bits/*.h"))[:40]
+    if len(files) < 60:
+        pytest.skip("too few system headers in /usr/include")
     syntax, cx = make_op("syntax", on_error="keep"), make_op("complexity")
     shared = unshared = 0
     for path in files:
