@@ -2,7 +2,7 @@
 
 Score, then decide: `syntax_ok`, `syntax_error` and `error_ratio` are written on every record,
 then the recipe's policy acts on a failure: `reject` it, `repair` it (keep the longest prefix of
-complete definitions, see `repair.py`), or `keep` it (annotate only).
+complete definitions, see `repair.py` and `repair_tree.py`), or `keep` it (annotate only).
 
 Column meanings: `syntax_error` and `error_ratio` describe the text as it came in (so a reader
 sees why a file was repaired); `syntax_ok` describes the text as it leaves the op (true after a
@@ -18,7 +18,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from codemill import parse
-from codemill.clean import cpre, extcheck, pycheck, repair, tscheck
+from codemill.clean import cpre, extcheck, pycheck, repair, repair_tree, tscheck
 from codemill.clean.pycheck import Verdict
 from codemill.clean.tscheck import tree_verdict
 from codemill.ops import FilterOp
@@ -252,7 +252,7 @@ class Syntax(FilterOp):
                 v = extcheck.check_external(cmd, candidate, self.timeout_s)
             return v, (t if C_FAMILY.get(grammar) is None else None)
 
-        return repair.repair_tree(text, data, tree, check, self.repair_scope, grammar)
+        return repair_tree.repair_tree(text, data, tree, check, self.repair_scope, grammar)
 
 
 def _c_source(inactive_blanked: bytes) -> bytes:
