@@ -10,7 +10,7 @@ import warnings
 import pytest
 
 from codemill import api
-from codemill.clean import cpre
+from codemill.clean import cpre, grammar_gaps
 from codemill.clean.normalize import decode_bytes
 from codemill.ops import Reject
 from tests.conftest import STDLIB
@@ -208,7 +208,7 @@ def test_real_glibc_headers_parse_and_a_real_error_in_them_is_still_found() -> N
 
 def test_macro_words_are_blanked_only_where_c_syntax_says_they_are_macros() -> None:
     def blanked(line: bytes) -> bytes:
-        return cpre.blank_macro_words(line, {0})[0].split()
+        return grammar_gaps.blank_macro_words(line, {0})[0].split()
 
     assert blanked(b"U_STABLE void U_EXPORT2 u_init(UErrorCode *status);") == [b"void", b"u_init(UErrorCode", b"*status);"]
     assert blanked(b"class U_I18N_API DateIntervalInfo U_FINAL : public UObject {")[:2] == [b"class", b"DateIntervalInfo"]

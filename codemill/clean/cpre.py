@@ -78,23 +78,22 @@ def _condition(cond: bytes, cplusplus: bool) -> bool | None:
             v = None
         return v
 
-    def conjunction() -> bool | None:
+    def chain(op: bytes, operand: Callable[[], bool | None], absorbing: bool) -> bool | None:
+        """`operand (op operand)*` in three-valued logic: `absorbing` (False for &&, True for ||)
+        decides alone, else unknown if any operand is, else the other value."""
         nonlocal pos
         v = operand()
-        while peek() == b"&&":
+        while peek() == op:
             pos += 1
             w = operand()
-            v = False if v is False or w is False else (None if v is None or w is None else True)
+            v = absorbing if absorbing in (v, w) else (None if None in (v, w) else not absorbing)
         return v
 
+    def conjunction() -> bool | None:
+        return chain(b"&&", operand, False)
+
     def disjunction() -> bool | None:
-        nonlocal pos
-        v = conjunction()
-        while peek() == b"||":
-            pos += 1
-            w = conjunction()
-            v = True if v is True or w is True else (None if v is None or w is None else False)
-        return v
+        return chain(b"||", conjunction, True)
 
     try:
         value = disjunction()
@@ -155,41 +154,6 @@ def blank_inactive(data: bytes, cplusplus: bool) -> bytes:
     return bytes(out)
 
 
-# What a C/C++ compiler accepts only after preprocessing, and tree-sitter therefore misreads: macros
-# that expand to attributes or nothing (`class U_I18N_API Foo`, `PYTHONIC_NS_BEGIN`, `U_STABLE int32_t
-# U_EXPORT2`, `f(void) __THROW __nonnull ((1))`), statement-like macro calls without a semicolon
-# (`UOBJECT_DEFINE_RTTI(X)`), compiler keywords (`__restrict`, `__forceinline`); and what the grammar
-# lacks: directives inside an enum or initializer (`#define REG_R8 REG_R8` between enumerators), null
-# directives (`# /* comment */`), `_Thread_local`, `__asm__("r1")` before an initializer, anonymous
-# bit-fields (`int :4;`).
-_MACRO_SHAPE = re.compile(rb"_*[A-Z][A-Z0-9_]{2,}|__\w+")  # ALL_CAPS or __reserved: what macro names look like
-_ATTRIBUTE_SUFFIX = re.compile(  # macro names that say they are attributes, not types (`WINAPI`, `U_EXPORT2`)
-    rb".*(?:API|APIENTRY|ENTRY|CALL|CALLBACK|CONV|EXPORT|IMPORT|LINKAGE|DECL|CDECL|INLINE|NOTHROW|THROW|EXTERN|"
-    rb"DEPRECATED|VISIBLE|HIDDEN|PUBLIC|LOCAL|ATTR|NORETURN|PURE|FINAL|OVERRIDE)\w{0,3}")
-_ATTRIBUTE_NAME = re.compile(_ATTRIBUTE_SUFFIX.pattern + rb"|__\w+")  # beside a type, `__x` is an attribute
-_COMMENT_LINE = re.compile(rb"[ \t]*(?:\*|/[*/])")  # `* text` inside a block comment: not code
-_LINE_TOKEN = re.compile(rb"[A-Za-z_]\w*(?:[ \t]*::[ \t]*[A-Za-z_]\w*)*|\S")
-_C_KEYWORDS = frozenset(
-    b"static extern const volatile inline typedef register auto restrict virtual explicit friend constexpr "
-    b"mutable thread_local public private protected struct union enum class typename template using "
-    b"return goto case default sizeof new delete operator".split())
-_TYPE_KEYWORDS = frozenset(b"void char short int long float double signed unsigned _Bool bool wchar_t auto".split())
-_TAG_KEYWORDS = frozenset(b"struct union enum class".split())
-_ENDS_SPECIFIERS = frozenset(b"( ; , = [ ) : {".split())
-_MACRO_CALL_LINE = re.compile(rb"^[ \t]*(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)[ \t]*\([^;{}\n]*\)[ \t]*$", re.M)
-_PARENS = rb"\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)"  # balanced, three levels, one line
-_TRAILING_MACRO_CALL = re.compile(  # `f(void) __THROW __nonnull ((1));`
-    rb"(?<=\))(?:[ \t]*\b(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)\b(?:[ \t]*" + _PARENS + rb")?)+(?=[ \t]*(?:[;{,=:]|$))", re.M)
-_CONTINUED_MACROS = re.compile(  # the attributes of a declaration continued from the line before
-    rb"^[ \t]*(?:\b(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)\b(?:[ \t]*" + _PARENS + rb")?[ \t]*)+(?=;?[ \t]*\r?$)", re.M)
-_PARENS_RE = re.compile(_PARENS)
-_WORD = re.compile(rb"[A-Za-z_]\w*")
-_GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[^"\n]*"\s*\)')
-_ANONYMOUS_BITFIELD = re.compile(
-    rb"^[ \t]*(?:(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)[ \t]+)*"
-    rb"(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)[ \t]*:[ \t]*\w+[ \t]*;", re.M)
-_BLANKABLE_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef|include|include_next|import|pragma|line|ident)\b", re.M)
-_NULL_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?=/[*/]|\r?$)", re.M)  # `#` alone, or before a comment
 _IF_CONDITION = re.compile(rb"^([ \t]*#[ \t]*(?:el)?if\b)((?:\\\r?\n|[^\n])*)", re.M)
 
 
@@ -205,126 +169,6 @@ def neutral_conditions(data: bytes) -> bytes:
         return m.group(1) + b" 1" + _NOT_NEWLINE.sub(b" ", cond[2:]) if len(cond) >= 2 else m.group(0)
 
     return _IF_CONDITION.sub(one, data)
-
-
-def _blank(out: bytearray, a: int, b: int) -> None:
-    out[a:b] = b" " * (b - a)
-
-
-def _macro_words(data: bytes, a: int, b: int) -> list[tuple[int, int]]:
-    """Spans of the macro-shaped words on line data[a:b] that C syntax says cannot be what they look
-    like, so must be macros expanding to attributes or nothing.
-
-    In a run of words before a declarator (`U_STABLE void U_EXPORT2 u_init(`), a valid declaration
-    has at most one type name and no type name beside `int`/`void`/...: macro-shaped words beside a
-    type keyword are macros; without one, the last word that is not named like an attribute
-    (`...API`, `...EXPORT`, `__...`) is taken as the type and kept. In a class head the first word
-    that is not macro-shaped is the name (`class U_I18N_API Locale U_FINAL`); after a `*` only the
-    name is left (`void *U_CALLCONV alloc(`). A word alone on the
-    line (`__BEGIN_DECLS`) or after a `)` (`f(void) __THROW __wur;`) is a macro too.
-    """
-    if _MACRO_SHAPE.search(data, a, b) is None or _COMMENT_LINE.match(data, a, b):
-        return []
-    toks = [(m.start(), m.end()) for m in _LINE_TOKEN.finditer(data, a, b)]
-    spans: list[tuple[int, int]] = []
-    i = 0
-    while i < len(toks):
-        if not _is_word(data, toks[i]):
-            i += 1
-            continue
-        j = i
-        while j < len(toks) and _is_word(data, toks[j]):
-            j += 1
-        words = [data[x:y] for x, y in toks[i:j]]
-        prev = data[toks[i - 1][0] : toks[i - 1][1]] if i else b""
-        follow = data[toks[j][0] : toks[j][1]] if j < len(toks) else b""
-        shaped = [k for k, w in enumerate(words) if _MACRO_SHAPE.fullmatch(w)]
-        if prev in (b")", b"]") or (len(words) == 1 and not prev and not follow):
-            drop = shaped  # `) __THROW __wur`, `name[N] __NONSTRING`, or `__BEGIN_DECLS` alone
-        elif len(words) == 1 and prev in (b"*", b"&") and not follow and _ATTRIBUTE_NAME.fullmatch(words[0]):
-            drop = shaped  # `UBiDiTransform* U_EXPORT2` / `ubiditransform_open(...)`
-        elif len(words) == 1 or prev == b"#":
-            drop = []
-        elif prev in (b"*", b"&"):  # after the pointer only qualifiers and the name: `void *U_CALLCONV f(`
-            drop = [k for k in shaped if k < len(words) - 1]
-        else:
-            drop = _drop_in_specifiers(words, shaped, follow in _ENDS_SPECIFIERS)  # at the end of the
-            # line, the declarator is on the next one (`U_STABLE void U_EXPORT2` / `u_init(...)`)
-        spans += [toks[i + k] for k in drop]
-        i = j
-    return spans
-
-
-def _is_word(data: bytes, tok: tuple[int, int]) -> bool:
-    c = data[tok[0]]
-    return c == 95 or 65 <= c <= 90 or 97 <= c <= 122  # _ A-Z a-z
-
-
-def _drop_in_specifiers(words: list[bytes], shaped: list[int], last_is_name: bool) -> list[int]:
-    """Which macro-shaped words of a declaration's word run are macros (see `_macro_words`)."""
-    specs = len(words) - 1 if last_is_name else len(words)
-    tag = next((k for k in range(specs) if words[k] in _TAG_KEYWORDS), None)
-    if tag is not None:  # class head: the first word after the keyword not named like an attribute is the name
-        name = next((k for k in range(tag + 1, len(words)) if not _ATTRIBUTE_SUFFIX.fullmatch(words[k])), None)
-        if name is None:
-            return []
-        return [k for k in shaped if k > tag and k != name and (k < name or _ATTRIBUTE_SUFFIX.fullmatch(words[k]))]
-    if any(w in _TYPE_KEYWORDS for w in words[:specs]):
-        return [k for k in shaped if k < specs]
-    names = [k for k in range(specs) if words[k] not in _C_KEYWORDS]
-    if not names:
-        return []
-    plain = [k for k in names if not _ATTRIBUTE_NAME.fullmatch(words[k])]
-    keep = plain[-1] if plain else names[-1]
-    return [k for k in shaped if k < specs and k != keep]
-
-
-def blank_macro_words(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[int, int, int]]]:
-    """`data` with probable macros and grammar gaps blanked on the given 0-based lines (a caller passes
-    the lines around its parse errors), and the changed lines as (line, start byte, end byte), for an
-    incremental re-parse. A blanked directive takes its continuation lines with it.
-
-    Callers accept the result only when it then parses cleanly: a word that was real code
-    (`x = MAX;`) leaves an error behind when blanked, so a wrong guess changes no verdict.
-    """
-    if not lines:
-        return data, []
-    out = bytearray(data)
-    changed = []
-    starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
-    continued = -1  # last line of a blanked directive (with its `\\` continuation lines)
-    for line in sorted(k for k in lines if 0 <= k < len(starts)):
-        if line <= continued:
-            continue
-        a = starts[line]
-        b = starts[line + 1] if line + 1 < len(starts) else len(data)
-        if _BLANKABLE_DIRECTIVE.match(data, a, b):
-            last = line
-            while True:  # the directive and each line its `\\` continues onto
-                end = b - 1 if data.endswith(b"\n", a, b) else b
-                _blank(out, a, end)
-                changed.append((last, a, end))
-                if not data[a:end].rstrip(b" \t\r").endswith(b"\\") or last + 1 >= len(starts):
-                    break
-                last += 1
-                a, b = b, starts[last + 1] if last + 1 < len(starts) else len(data)
-            continued = last
-            continue
-        if (m := _MACRO_CALL_LINE.match(data, a, b) or _ANONYMOUS_BITFIELD.match(data, a, b)
-                or _NULL_DIRECTIVE.match(data, a, b)) is not None or (
-                line and (m := _CONTINUED_MACROS.match(data, a, b)) and data[max(0, a - 400) : a].rstrip().endswith(b")")
-                and all(_ATTRIBUTE_NAME.fullmatch(w) for w in _WORD.findall(_PARENS_RE.sub(b"", m.group(0))))):
-            _blank(out, a, m.end())
-        else:
-            for m in _GRAMMAR_GAP.finditer(data, a, b):
-                _blank(out, m.start(), m.end())
-            for m in _TRAILING_MACRO_CALL.finditer(data, a, b):
-                _blank(out, m.start(), m.end())
-            for start, end in _macro_words(data, a, b):
-                _blank(out, start, end)
-        if out[a:b] != data[a:b]:
-            changed.append((line, a, b))
-    return bytes(out), changed
 
 
 _ANY_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*([A-Za-z_]\w*)((?:\\\r?\n|[^\n])*)", re.M)
@@ -389,23 +233,3 @@ def _condition_error(cond: bytes) -> str | None:
     if _DEFINED_UNCLOSED.search(cond) or cond.count(b"(") != cond.count(b")"):
         return "missing ')' in expression"
     return None
-
-
-# TypeScript the bundled grammar predates: `import("./m").T<...>` type queries and `export type * from`
-# (TS 5.0). Blanking the import part keeps a valid type name; `export * from` stays a valid export.
-_TS_NEWER = re.compile(rb"""\bimport\(\s*["'][^"'\n]*["']\s*\)\.|(?<=\bexport )type(?= \*)""")
-
-
-def blank_newer_typescript(data: bytes) -> tuple[bytes, list[tuple[int, int, int]]]:
-    """`data` with newer TypeScript forms blanked, and the changed lines (line, start, end)."""
-    if b"import(" not in data and b"export type *" not in data:
-        return data, []
-    out = bytearray(data)
-    changed: dict[int, tuple[int, int, int]] = {}
-    for m in _TS_NEWER.finditer(data):
-        out[m.start() : m.end()] = b" " * (m.end() - m.start())
-        line = data.count(b"\n", 0, m.start())
-        a = data.rfind(b"\n", 0, m.start()) + 1
-        b = data.find(b"\n", m.end())
-        changed[line] = (line, a, len(data) if b < 0 else b)
-    return bytes(out), list(changed.values())

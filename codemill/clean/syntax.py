@@ -18,7 +18,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from codemill import parse
-from codemill.clean import cpre, extcheck, pycheck, repair, repair_tree, tscheck
+from codemill.clean import cpre, extcheck, grammar_gaps, pycheck, repair, repair_tree, tscheck
 from codemill.clean.pycheck import Verdict
 from codemill.clean.tscheck import tree_verdict
 from codemill.ops import FilterOp
@@ -143,9 +143,9 @@ class Syntax(FilterOp):
             if c_family:
                 rows = _error_rows(errors) - seen
                 seen |= rows
-                src, changed = cpre.blank_macro_words(src, rows)
+                src, changed = grammar_gaps.blank_macro_words(src, rows)
             else:
-                src, changed = cpre.blank_newer_typescript(src)
+                src, changed = grammar_gaps.blank_newer_typescript(src)
             if not changed:
                 return None
             edited = tree.copy()  # same-length edits: tree-sitter re-parses only around them
