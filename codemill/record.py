@@ -8,6 +8,7 @@ could not read properly with `_reject = (reason, detail)`; the engine rejects it
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -62,3 +63,37 @@ def schema_with(fields: list[pa.Field]) -> pa.Schema:
     for f in fields:
         out[f.name] = f
     return pa.schema(list(out.values()))
+
+
+# --- worker-private per-record caches (keys starting with `_` are never written) ----------------
+
+
+def cached(rec: dict[str, Any], key: str, text: str, make: Callable[[], Any]) -> Any:
+    """A worker-private per-record value keyed by the text object (stale once an op rewrites text)."""
+    hit = rec.get(key)
+    if hit is not None and hit[0] is text:
+        return hit[1]
+    value = make()
+    rec[key] = (text, value)
+    return value
+
+
+def utf8_of(rec: dict[str, Any]) -> bytes:
+    """The record's text as UTF-8 (surrogatepass), encoded once per text for every op of a segment."""
+    text = rec["text"]
+    return cached(rec, "_utf8", text, lambda: text.encode("utf-8", "surrogatepass"))
+
+
+def text_batches(recs: list[dict[str, Any]], max_bytes: int = 1 << 20) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive runs of records of about `max_bytes` of UTF-8 text (at least one record each):
+    the unit a batch hook passes to numpy at once, so that its arrays stay in the CPU cache."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for rec in recs:
+        batch.append(rec)
+        size += len(utf8_of(rec))
+        if size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch

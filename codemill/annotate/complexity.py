@@ -32,10 +32,11 @@ import pyarrow as pa
 
 from codemill import parse
 from codemill.annotate import cxspec
-from codemill.annotate.features import keys_of, utf8_of, word_keys
+from codemill.annotate.features import keys_of, word_keys
 from codemill.annotate.langrules import NOT_CODE
 from codemill.ops import MapOp
 from codemill.params import ParamError, param
+from codemill.record import utf8_of
 from codemill.registry import OPS
 
 FUNCTION_TYPE = pa.struct([("name", pa.string()), ("line", pa.int32()), ("lines", pa.int32()),

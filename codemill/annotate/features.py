@@ -14,8 +14,6 @@ change without retraining (`train_lang` records `FEATURES_VERSION` in the model 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 FEATURES_VERSION = 3
@@ -201,19 +199,3 @@ def class_features_many(raws: list[bytes], dim: int, limit: int) -> tuple[np.nda
     norm = np.sqrt(np.add.reduceat(val * val, first_of))
     val /= np.repeat(norm, np.diff(np.append(first_of, len(val))))
     return text, idx & (dim - 1), val
-
-
-def cached(rec: dict[str, Any], key: str, text: str, make: Any) -> Any:
-    """A worker-private per-record cache keyed by the text object (stale once an op rewrites text)."""
-    hit = rec.get(key)
-    if hit is not None and hit[0] is text:
-        return hit[1]
-    value = make()
-    rec[key] = (text, value)
-    return value
-
-
-def utf8_of(rec: dict[str, Any]) -> bytes:
-    """The record's text as UTF-8, encoded once per text for every annotate op."""
-    text = rec["text"]
-    return cached(rec, "_utf8", text, lambda: utf8(text))

@@ -27,10 +27,10 @@ import numpy as np
 import pyarrow as pa
 
 from codemill.annotate import langmodel, langrules
-from codemill.annotate.features import utf8_of
 from codemill.annotate.langrules import NOT_CODE
 from codemill.ops import MapOp
 from codemill.params import ParamError, param
+from codemill.record import utf8_of
 from codemill.registry import OPS
 
 #: how often each kind of name evidence is right on its own (used as the prior)

@@ -16,9 +16,9 @@ from typing import Any
 import pyarrow as pa
 
 from codemill.clean import quality_rules as rules
-from codemill.clean import textscan
 from codemill.ops import FilterOp
 from codemill.params import ParamError, check, param
+from codemill.record import utf8_of
 from codemill.registry import OPS
 
 _DATA = {"max_line_length": 100_000, "max_mean_line_length": None, "min_alpha_fraction": None,
@@ -121,7 +121,7 @@ class CodeQuality(FilterOp):
 
     def score(self, rec: dict[str, Any]) -> dict[str, Any]:
         text, lang, path = rec["text"], rec.get("lang"), rec.get("path") or ""
-        data = textscan.utf8(rec)
+        data = utf8_of(rec)
         n, longest, total, longest_line = rules.line_stats(text, data)
         encoded_max, encoded_frac = rules.encoded_data(text, data)
         visible = None

@@ -1,7 +1,7 @@
 """Scores behind `code_quality`: fast, code-aware measurements of one text (no decisions here).
 
 Every function is a few C-speed passes (`re`, `str` methods, `bytes.translate`/`find`, numpy) over
-the text or its UTF-8 bytes (shared with `redact` through `textscan.utf8`): a per-character Python
+the text or its UTF-8 bytes (encoded once per text, `record.utf8_of`): a per-character Python
 loop would run at tens of MB/s and dominate the clean stage.
 """
 

@@ -25,6 +25,7 @@ from codemill.clean import pycheck, textscan
 from codemill.clean import secret_patterns as sp
 from codemill.ops import MapOp, Reject
 from codemill.params import ParamError, param
+from codemill.record import text_batches, utf8_of
 from codemill.registry import OPS
 
 KINDS = ["email", "ip_address", "private_key", "password", "secret",
@@ -130,14 +131,14 @@ class Redact(MapOp):
         return "REDACTED_" + p.strip("<>").upper() if identifier else p
 
     def process(self, rec: dict[str, Any]) -> dict[str, Any]:
-        return self._redact(rec, self._needles([rec["text"]], [textscan.utf8(rec)])[0])
+        return self._redact(rec, self._needles([rec["text"]], [utf8_of(rec)])[0])
 
     def process_batch(self, recs: list[dict[str, Any]]) -> list[dict[str, Any] | Reject]:
         """One needle scan per ~1 MB of records: numpy's per-call cost is spread over many records,
         and its arrays stay in cache."""
         out: list[dict[str, Any] | Reject] = []
-        for chunk in textscan.chunks(recs):
-            found = self._needles([r["text"] for r in chunk], [textscan.utf8(r) for r in chunk])
+        for chunk in text_batches(recs):
+            found = self._needles([r["text"] for r in chunk], [utf8_of(r) for r in chunk])
             out += [self._redact(rec, needles) for rec, needles in zip(chunk, found, strict=True)]
         return out
 

@@ -1,9 +1,6 @@
-"""Per-record text facts that `code_quality` and `redact` share, computed once at C/numpy speed.
+"""Fast text scans for `code_quality` and `redact` (both start from the record's UTF-8 bytes,
+encoded once per text: `record.utf8_of`).
 
-* `utf8(rec)`: the record's text as UTF-8 bytes (surrogatepass), cached on the record under a
-  worker-private key (like parse.py's trees: `_`-prefixed keys are never written out) and keyed by
-  the text object, so an op that rewrites `text` simply makes it stale. Both ops' byte-level passes
-  (translate, find, numpy) start from it instead of encoding again.
 * `NeedleScan`: every occurrence of a set of lower-case ASCII words in many buffers at once. The
   Aho-Corasick automaton it replaces walked the text at about 50 MB/s per character in C; here a
   64K-entry bigram table is looked up for every byte position in one numpy pass over a whole shard
@@ -17,36 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 import numpy as np
-
-_UTF8_KEY = "_utf8"  # (text object, its UTF-8 bytes)
-
-
-def utf8(rec: dict[str, Any]) -> bytes:
-    """UTF-8 bytes of `rec["text"]`, encoded at most once per text object."""
-    text = rec["text"]
-    cached = rec.get(_UTF8_KEY)
-    if cached is not None and cached[0] is text:
-        return cached[1]
-    data = text.encode("utf-8", "surrogatepass")
-    rec[_UTF8_KEY] = (text, data)
-    return data
-
-
-def chunks(recs: list[dict[str, Any]], max_bytes: int = 1 << 20) -> Iterator[list[dict[str, Any]]]:
-    """Consecutive runs of records of about `max_bytes` of UTF-8 text (at least one record each)."""
-    chunk: list[dict[str, Any]] = []
-    size = 0
-    for rec in recs:
-        chunk.append(rec)
-        size += len(utf8(rec))
-        if size >= max_bytes:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
 
 
 def iter_anchored(pattern: re.Pattern, anchor: str, text: str) -> Iterator[re.Match]:

@@ -21,10 +21,11 @@ from codemill.dedup.minhash import signature, signatures
 from codemill.dedup.tokens import bigcode_batch, token_hashes
 from codemill.ops import Decisions, GlobalOp
 from codemill.params import ParamError, param
+from codemill.record import text_batches, utf8_of
 from codemill.registry import OPS
 
 SIGNATURE = "minhash"
-BATCH_CHARS = 1 << 20  # text signed per set of numpy passes: their arrays stay in cache
+BATCH_BYTES = 1 << 20  # text signed per set of numpy passes: their arrays stay in cache
 
 
 @OPS.register("near_dedup")
@@ -84,11 +85,11 @@ class NearDedup(KeepPolicy, GlobalOp):
         faster than a whole 17 MB shard at once, and 1.4x faster than record by record.
         """
         sigs: list[bytes | None] = []
-        for lo, hi in _slices([len(r["text"]) for r in recs], BATCH_CHARS):
+        for batch in text_batches(recs, BATCH_BYTES):
             if self.tokenizer == "bigcode":
-                tokens, offsets = bigcode_batch([r["text"] for r in recs[lo:hi]])
+                tokens, offsets = bigcode_batch([r["text"] for r in batch], [utf8_of(r) for r in batch])
             else:
-                parts = [token_hashes(r, self.tokenizer) for r in recs[lo:hi]]
+                parts = [token_hashes(r, self.tokenizer) for r in batch]
                 tokens = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
                 offsets = np.concatenate(([0], np.cumsum([len(p) for p in parts], dtype=np.int64)))
             sigs += signatures(tokens, offsets, ngram=self.ngram, k=self.num_perm, scheme=self.scheme)
@@ -111,19 +112,6 @@ class NearDedup(KeepPolicy, GlobalOp):
             return f"estimated Jaccard {psim[i]:.2f} with {ids[p]}"
 
         return self.cluster_decisions(table, labels, "near duplicate", detail)
-
-
-def _slices(sizes: list[int], target: int) -> list[tuple[int, int]]:
-    """Consecutive [lo, hi) ranges whose sizes add up to about `target` (at least one item each)."""
-    out, lo, acc = [], 0, 0
-    for i, n in enumerate(sizes):
-        acc += n
-        if acc >= target:
-            out.append((lo, i + 1))
-            lo, acc = i + 1, 0
-    if lo < len(sizes):
-        out.append((lo, len(sizes)))
-    return out
 
 
 def best_partner(n: int, u: np.ndarray, v: np.ndarray, sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

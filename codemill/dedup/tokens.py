@@ -113,12 +113,14 @@ def _poly(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, base: int) -> n
     return h
 
 
-def bigcode_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def bigcode_batch(texts: list[str], raws: list[bytes] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(token hashes, per-text offsets) of the BigCode split of many texts in one pass: they are
-    joined with NUL bytes, which no token contains, and hashes do not depend on position."""
+    joined with NUL bytes, which no token contains, and hashes do not depend on position. `raws`:
+    the texts' UTF-8 when known."""
     if not texts:
         return np.zeros(0, np.uint64), np.zeros(1, np.int64)
-    raws = [t.encode("utf-8", "surrogatepass") for t in texts]
+    if raws is None:
+        raws = [t.encode("utf-8", "surrogatepass") for t in texts]
     buf = b"\0".join(raws)
     s, e = word_spans(buf)
     starts = np.cumsum([0] + [len(r) + 1 for r in raws[:-1]])
