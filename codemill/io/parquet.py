@@ -54,16 +54,16 @@ class ParquetReader(Reader):
                 yield from self._read_file(p, rel)
                 continue
             first = 0
-            for run in _runs(groups, max_lines, max_bytes):
-                n = sum(groups[g][0] for g in run)
-                fp = xxhash.xxh3_128(rel.encode())
-                with open(p, "rb") as fh:
+            with open(p, "rb") as fh:
+                for run in _runs(groups, max_lines, max_bytes):
+                    n = sum(groups[g][0] for g in run)
+                    fp = xxhash.xxh3_128(rel.encode())
                     for g in run:
                         lo, hi = groups[g][2]
                         fh.seek(lo)
                         fp.update(fh.read(hi - lo))
-                yield Split(self, str(p), rel, run[0], run[-1] + 1, first, n, fp.hexdigest())
-                first += n
+                    yield Split(self, str(p), rel, run[0], run[-1] + 1, first, n, fp.hexdigest())
+                    first += n
 
     def read_split(self, split: Split) -> Iterator[dict[str, Any]]:
         """Row groups [split.start, split.end) of the file; rows numbered from `first_line`."""
