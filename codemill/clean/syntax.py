@@ -247,10 +247,10 @@ class Syntax(FilterOp):
         cmd = self._external(rec["lang"])
 
         def check(candidate: bytes) -> tuple[Verdict, Any]:
-            v, _, t, _ = self._check_tree(grammar, candidate)
+            v, _, t, own = self._check_tree(grammar, candidate)
             if cmd is not None:
                 v = extcheck.check_external(cmd, candidate, self.timeout_s)
-            return v, (t if C_FAMILY.get(grammar) is None else None)
+            return v, (t if own else None)  # shared with later ops only when it is of the repaired text
 
         return repair_tree.repair_tree(text, data, tree, check, self.repair_scope, grammar)
 
