@@ -257,7 +257,7 @@ def test_walk_and_leaf_comments_equal_a_walk_over_every_node(grammar: str, patte
     apart. Together they must give the same role nodes and depth as reading every node."""
     from codemill import parse
     from codemill.annotate import cxspec
-    from codemill.annotate.complexity import leaf_comments, walk
+    from codemill.annotate.treewalk import leaf_comments, walk
 
     files = sorted(glob.glob(pattern, recursive=True))
     if len(files) < 10:

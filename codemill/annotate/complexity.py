@@ -3,7 +3,7 @@
 Why not lizard or radon on the hot path: measured on the benchmark subset they run at 1.9 and
 3.8 MB/s and skip many languages, while the syntax stage already holds a tree-sitter tree of
 every file. So the metrics come from that tree (one cursor walk that measures the depth and
-matches inner nodes' kinds to roles, plus a lookup of leaf comments, see `walk` and `cxspec`) and
+matches inner nodes' kinds to roles, plus a lookup of leaf comments, see `treewalk` and `cxspec`) and
 from one numpy pass over the bytes; radon and lizard serve as test oracles only
 (tests/test_annotate_complexity.py).
 
@@ -34,6 +34,7 @@ from codemill import parse
 from codemill.annotate import cxspec
 from codemill.annotate.features import keys_of, word_keys
 from codemill.annotate.langrules import NOT_CODE
+from codemill.annotate.treewalk import leaf_comments, walk
 from codemill.ops import MapOp
 from codemill.params import ParamError, param
 from codemill.record import utf8_of
@@ -182,86 +183,6 @@ def halstead(code: bytes, decisions: bool = False) -> dict[str, Any]:
         out["decisions"] = int(_decision_words().member(keys).sum()) + code.count(b"&&") + code.count(b"||")
     return out
 
-
-def walk(tree: Any, roles: cxspec.Roles) -> tuple[dict[str, list[Any]], int]:
-    """One cursor walk: the inner nodes playing each role (in post-order) and the tree's levels (root = 1).
-
-    A node's kind is read only on the way back up from its children, so the 70% of nodes that
-    are leaves cost two cursor moves each; the leaves that play roles are added by `_tokens`
-    (operators, from their parent) and `leaf_comments`. Most kinds play their roles
-    unconditionally (one dict lookup by kind id); the few conditional ones (`else` of a loop, a
-    `case` with a value) look at their parent or children.
-    """
-    found: dict[str, list[Any]] = {r: [] for r in cxspec.ROLES}
-    table = roles.table
-    c = tree.walk()
-    first, nxt, up = c.goto_first_child, c.goto_next_sibling, c.goto_parent  # bound once: much faster
-    depth = best = 0
-    while True:
-        if first():
-            depth += 1
-            if depth > best:
-                best = depth
-            continue
-        while not nxt():
-            if not up():
-                return found, best + 1
-            depth -= 1
-            node = c.node  # an inner node, all of its children done
-            entry = table.get(node.kind_id)
-            if entry is not None:
-                for role in entry[0]:
-                    found[role].append(node)
-                if entry[1] is not None:
-                    _apply(node, entry[1], found)
-                if entry[2] is not None:
-                    _tokens(node, entry[2], found)
-
-
-def _apply(node: Any, rules: tuple[cxspec.Rule, ...], found: dict[str, list[Any]]) -> None:
-    parent_kind = None
-    for rule in rules:
-        if rule.parents is not None:
-            if parent_kind is None:
-                parent = node.parent
-                parent_kind = parent.kind_id if parent is not None else -1
-            if parent_kind not in rule.parents:
-                continue
-        if rule.check is not None and not rule.check(node):
-            continue
-        for role in rule.roles:
-            found[role].append(node)
-
-
-def _tokens(node: Any, tokens: dict[int, tuple[str, ...]], found: dict[str, list[Any]]) -> None:
-    for child in node.children:
-        for role in tokens.get(child.kind_id, ()):
-            found[role].append(child)
-
-
-def leaf_comments(root: Any, raw: bytes, roles: cxspec.Roles) -> list[Any]:
-    """Comments without children: at each offset where a comment marker occurs (most are real
-    comments; the rest, in strings or inside another comment, are looked up and dropped), the
-    leaf there. A marker anywhere in a comment finds it (zig lets a comment start with a blank)."""
-    if not raw or not roles.comment_kinds:
-        return []
-    hits: set[int] = set()
-    for marker in roles.comment_starts:
-        pos = raw.find(marker)
-        while pos >= 0:
-            hits.add(pos)
-            pos = raw.find(marker, pos + 1)
-    out: list[Any] = []
-    kinds, end = roles.comment_kinds, -1
-    at = root.descendant_for_byte_range
-    for p in sorted(hits):
-        if p < end:  # inside the comment just found
-            continue
-        node = at(p, p + 1)
-        if node is not None and node.kind_id in kinds and not node.child_count:
-            out.append(node)
-            end = node.end_byte
-    return out
 
 
 def max_nesting(spans: list[tuple[int, int]]) -> int:

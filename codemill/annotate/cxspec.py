@@ -3,7 +3,7 @@ classes, decision points, nesting blocks and comments.
 
 Measured on the benchmark corpus, a tree-sitter query costs about as much as a cursor walk over
 every node in Python (~250 ns a node either way), and the AST depth needs that walk anyway, so
-roles are matched during the walk (`complexity.walk`). Reading a node's kind there costs as much
+roles are matched during the walk (`treewalk.walk`). Reading a node's kind there costs as much
 again, so the walk reads it only for the 30% of nodes that have children (on its way back up);
 the leaves that play a role are found otherwise: operator tokens (`&&`) by scanning the children
 of their parents (`binary_expression`), leaf comments at the byte offsets where the grammar's
