@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from codemill.monitor.latency import Latency
+from codemill.record import utf8_of
 
 
 class Reject(Exception):
@@ -89,9 +90,8 @@ class StageStats:
 
 
 def text_bytes(rec: dict[str, Any]) -> int:
-    text = rec.get("text")
-    if text is not None:
-        return len(text.encode("utf-8", "surrogatepass"))
+    if rec.get("text") is not None:
+        return len(utf8_of(rec))
     raw = rec.get("raw")
     return len(raw) if raw is not None else 0
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import xxhash
 
 from codemill.ops import Decisions, GlobalOp
 from codemill.params import param
+from codemill.record import utf8_of
 from codemill.registry import OPS
 
 
@@ -29,27 +32,29 @@ class ExactDedup(GlobalOp):
     )
 
     def prepare(self, rec: dict[str, Any]) -> dict[str, Any]:
-        return {"content_hash": xxhash.xxh3_128_hexdigest(rec["text"].encode("utf-8", "surrogatepass"))}
+        return {"content_hash": xxhash.xxh3_128_hexdigest(utf8_of(rec))}
 
     def decide(self, table: pa.Table) -> Decisions:
-        hashes = table.column("content_hash").to_pylist()
-        order = range(len(hashes))
+        """Vectorised: the driver holds one hash per record, and this runs while the workers wait."""
+        n = table.num_rows
+        codes = np.asarray(pc.dictionary_encode(table.column("content_hash")).combine_chunks().indices)
+        order = np.arange(n)
         if self.keep != "first":
-            times = table.column("created_at").cast(pa.int64()).to_pylist()
-            missing = float("inf")
-            sign = -1 if self.keep == "newest" else 1
-            order = sorted(order, key=lambda i: (missing if times[i] is None else sign * times[i], i))
-        winner: dict[str, int] = {}
-        copies: dict[str, int] = {}
-        for i in order:
-            winner.setdefault(hashes[i], i)
-            copies[hashes[i]] = copies.get(hashes[i], 0) + 1
+            times = table.column("created_at").cast(pa.int64())
+            key = np.asarray(pc.fill_null(times, 0), dtype=np.int64) * (-1 if self.keep == "newest" else 1)
+            missing = np.asarray(pc.is_null(times), dtype=bool)
+            order = np.lexsort((order, key, missing))  # present times first, then by time, then input order
+        ordered = codes[order]
+        firsts = np.unique(ordered, return_index=True)[1]  # first position of each hash in `order`
+        winner = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+        winner[ordered[firsts]] = order[firsts]
+        won_by = winner[codes]
+        copies = np.bincount(codes, minlength=len(winner))[codes]
         ids = table.column("id").to_pylist()
-        reason: list[str | None] = []
-        dup_of: list[str | None] = []
-        for i, h in enumerate(hashes):
-            w = winner[h]
-            reason.append(None if w == i else "exact duplicate")
-            dup_of.append(None if w == i else ids[w])
-        detail = [None if d is None else f"same text as {d}" for d in dup_of]
-        return Decisions(reason, detail, {"duplicate_of": dup_of, "exact_copies": [copies[h] for h in hashes]})
+        reason: list[str | None] = [None] * n
+        detail: list[str | None] = [None] * n
+        dup_of: list[str | None] = [None] * n
+        for i in np.flatnonzero(won_by != np.arange(n)).tolist():
+            reason[i], dup_of[i] = "exact duplicate", ids[won_by[i]]
+            detail[i] = f"same text as {dup_of[i]}"
+        return Decisions(reason, detail, {"duplicate_of": dup_of, "exact_copies": copies.tolist()})
