@@ -11,20 +11,20 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from codemill import api
-from codemill.exec.local import without_pandas_probe
-from codemill.finalize import InvariantError
-from codemill.io.export import export
-from codemill.params import describe
-from codemill.recipe import RecipeError, load_recipe
-from codemill.registry import OPS, READERS
-from codemill.runner import RunError
+from codemill.exec.start import warm_up
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command in ("run", "demo") and args.workers != 1:
+        warm_up()  # the workers' fork server imports the engine while this process does the same
+    # the engine is imported only now (about half a second), after the fork server started
+    from codemill.exec.local import without_pandas_probe
+    from codemill.finalize import InvariantError
+    from codemill.recipe import RecipeError
+    from codemill.runner import RunError
+
     without_pandas_probe()
-    parser = _parser()
-    args = parser.parse_args(argv)
     err = Console(stderr=True)
     try:
         return args.func(args)
@@ -89,11 +89,16 @@ def _run_flags(p: argparse.ArgumentParser, default_output: str | None = None) ->
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from codemill.recipe import load_recipe
+
     recipe = load_recipe(args.recipe, args.output)
     return _execute(recipe, args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from codemill import api
+    from codemill.recipe import load_recipe
+
     recipe = load_recipe(api.demo_recipe(), Path(args.output).resolve())
     if not args.resume:
         args.overwrite = True
@@ -117,12 +122,17 @@ def _execute(recipe: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from codemill.recipe import load_recipe
+
     recipe = load_recipe(args.recipe)
     print(f"{args.recipe}: ok ({len(recipe.inputs)} inputs, {len(recipe.stages)} stages)")
     return 0
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
+    from codemill.params import describe
+    from codemill.registry import OPS, READERS
+
     groups = {"op": list(OPS), "input": list(READERS)}
     if args.json:
         doc = {kind: {name: {"doc": _doc(cls), "params": [dict(zip(("name", "type", "default", "doc"), row,
@@ -147,6 +157,8 @@ def _doc(cls: type) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from codemill.io.export import export
+
     kind = "rejects" if args.rejects else "data"
     dest = args.to or args.output / f"export-{kind}.{args.format}"
     n = export(args.output, dest, args.format, kind)

@@ -7,7 +7,6 @@ bounded by (workers + in-flight) x shard size whatever the corpus size.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from codemill.exec.shard import ShardTask, run_shard
+from codemill.exec.start import worker_context
 from codemill.plan import Plan
 
 _PLAN: Plan | None = None
@@ -70,8 +70,8 @@ class LocalExecutor:
 
     def __enter__(self) -> LocalExecutor:
         if self.workers > 1:
-            # spawn: no inherited threads/locks from the driver (progress bars, readers)
-            self._pool = ProcessPoolExecutor(self.workers, mp.get_context("spawn"), initializer=_init,
+            # a fork server or spawn: no inherited threads/locks from the driver (progress bars, readers)
+            self._pool = ProcessPoolExecutor(self.workers, worker_context(), initializer=_init,
                                              initargs=(self.plan, True))
         else:
             _init(self.plan)
