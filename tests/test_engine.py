@@ -11,6 +11,7 @@ import pytest
 import codemill
 from codemill import api
 from codemill.io.export import export
+from codemill.record import make_id
 from tests.conftest import folder_bytes, read_dir
 
 
@@ -123,3 +124,30 @@ def test_apply_ops_in_a_notebook() -> None:
     dedup = codemill.apply("exact_dedup", sized.kept)
     assert len(dedup.kept) == 1 and dedup.rejected[0]["duplicate_of"] == "0"
     assert dedup.stats.records_in == 2 and dedup.stats.rejected == 1
+
+
+@pytest.mark.parametrize("keep", ["first", "newest", "oldest"])
+def test_exact_dedup_keep_policy(tmp_path: Path, keep: str) -> None:
+    """Three copies of a real module with different dates (one undated), plus a unique module:
+    the survivor is the first, newest or oldest copy; an undated copy survives only by input order."""
+    stdlib = Path(json.__file__).parent
+    dup, other = (stdlib / "decoder.py").read_text(), (stdlib / "encoder.py").read_text()
+    rows = [{"id": "a", "text": dup, "created_at": "2021-05-01T00:00:00Z"},
+            {"id": "b", "text": other, "created_at": "2020-01-01T00:00:00Z"},
+            {"id": "c", "text": dup},
+            {"id": "d", "text": dup, "created_at": "2023-02-03T00:00:00Z"},
+            {"id": "e", "text": dup, "created_at": "2019-07-08T00:00:00Z"}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = api.run({"inputs": [{"type": "jsonl", "path": str(src), "name": "s"}],
+                   "stages": [{"exact_dedup": {"keep": keep}}], "output": str(tmp_path / "out")})
+    data, rejects = read_dir(res.output / "data"), read_dir(res.output / "rejects")
+    src_id = {make_id("s", r["id"]): r["id"] for r in rows}  # output ids hash the source and its key
+    kept = sorted(src_id[r["id"]] for r in data)
+    survivor = {"first": "a", "newest": "d", "oldest": "e"}[keep]
+    assert kept == sorted(["b", survivor])
+    copies = {src_id[r["id"]]: r["exact_copies"] for r in data}
+    assert copies == {"b": 1, survivor: 4}
+    assert sorted(src_id[r["id"]] for r in rejects) == sorted({"a", "c", "d", "e"} - {survivor})
+    assert {src_id[r["duplicate_of"]] for r in rejects} == {survivor}
+    assert all(r["reason"] == "exact duplicate" for r in rejects)

@@ -66,6 +66,8 @@ class Redact(MapOp):
 
     def setup(self) -> None:
         """Build the needle automaton once per worker (it is not shipped with the plan)."""
+        if self._index is not None:
+            return
         names = {k: v for k, v in (("password", sp.PASSWORD_NAMES), ("secret", sp.SECRET_NAMES)) if k in self._on}
         self._index = sp.NeedleIndex(tuple(r for r in sp.TOKEN_RULES if r.kind in self._on), names)
 
