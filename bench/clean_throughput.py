@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from clean_common import RESULTS, corpus_path, md_table  # noqa: E402
+from dedup_common import measure  # noqa: E402
 
 BARE = r"""
 import ast, json, sys, warnings
@@ -69,20 +68,15 @@ if __name__ == "__main__":
 STAGES = [{"normalize": {}}, {"syntax": {}}, {"code_quality": {}}, {"redact": {}}]
 
 
-def _children_cpu() -> float:
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
-
-
 def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds of the process and all its children, stdout). CPU time is what
-    to compare on a shared machine: other jobs stretch wall time, not the work done."""
-    c0, t0 = _children_cpu(), time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
-    if res.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[:4])} failed:\n{res.stderr[-3000:]}")
-    return wall, cpu, res.stdout
+    """(wall seconds, CPU seconds of the whole process tree, stdout). CPU time is what to compare on
+    a shared machine: other jobs stretch wall time, not the work done. The tree is sampled from
+    /proc (`dedup_common.measure`): codemill's workers fork from a server process, so the job's
+    own rusage of its children would miss them."""
+    m = measure(cmd)
+    if m["rc"] != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])} failed:\n{m['stderr']}")
+    return m["wall_s"], m["cpu_s"], m["stdout"]
 
 
 def run_codemill(src: Path, workers: int) -> tuple[float, float, dict]:
