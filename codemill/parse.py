@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from codemill.record import utf8_of
+
 #: codemill language name -> tree-sitter-language-pack grammar name
 GRAMMARS: dict[str, str] = {
     "python": "python", "cython": "python", "javascript": "javascript", "typescript": "typescript",
@@ -118,7 +120,7 @@ def tree_of_limited(rec: dict[str, Any], timeout_s: float | None) -> Any | None:
     if cached is not None and cached[0] is text:
         return cached[1]
     try:
-        tree = parse_bytes(grammar_lang(lang, rec.get("path")), text.encode("utf-8", "surrogatepass"), timeout_s)
+        tree = parse_bytes(grammar_lang(lang, rec.get("path")), utf8_of(rec), timeout_s)
     except ParseTimeout:
         rec[_CACHE_KEY] = (text, None)
         raise

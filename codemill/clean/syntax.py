@@ -23,6 +23,7 @@ from codemill.clean.pycheck import Verdict
 from codemill.clean.tscheck import tree_verdict
 from codemill.ops import FilterOp
 from codemill.params import ParamError, param
+from codemill.record import utf8_of
 from codemill.registry import OPS
 
 #: languages checked by default: each was measured against a compiler or on real code (docs/clean.md)
@@ -200,7 +201,7 @@ class Syntax(FilterOp):
             if not verdict.ok:
                 ratio = _python_error_ratio(text, verdict)
         else:
-            verdict, ratio = self._check_other(rec, text.encode("utf-8", "surrogatepass"))
+            verdict, ratio = self._check_other(rec, utf8_of(rec))
         rec["_syntax"] = verdict
         if verdict.reason in (pycheck.TIMEOUT, TOO_LARGE):
             return out  # unknown, not wrong
@@ -240,7 +241,7 @@ class Syntax(FilterOp):
                 return None  # a bad encoding declaration is on line 1 or 2: nothing to keep before it
             return repair.repair_python(text, verdict, self._check_python, self.repair_scope)
         grammar = parse.grammar_lang(rec["lang"], rec.get("path"))
-        data = text.encode("utf-8", "surrogatepass")
+        data = utf8_of(rec)
         tree = self._check_tree(grammar, data)[2]
         if tree is None:
             return None

@@ -35,6 +35,7 @@ from codemill.dedup.keep_policy import DUPLICATE_OF, group_labels
 from codemill.dedup.normalized import normalized_hash
 from codemill.ops import Decisions, GlobalOp
 from codemill.params import ParamError, param, required
+from codemill.record import utf8_of
 from codemill.registry import OPS
 
 KEY = "bloom_key"
@@ -147,7 +148,7 @@ class BloomDedup(GlobalOp):
     def prepare(self, rec: dict[str, Any]) -> dict[str, Any]:
         if self.key == "normalized":
             return {KEY: bytes.fromhex(normalized_hash(rec)[0])}
-        return {KEY: xxhash.xxh3_128_digest(rec["text"].encode("utf-8", "surrogatepass"))}
+        return {KEY: xxhash.xxh3_128_digest(utf8_of(rec))}
 
     def decide(self, table: pa.Table) -> Decisions:
         keys = _keys(table.column(KEY))

@@ -21,6 +21,7 @@ import xxhash
 from codemill.dedup.keep_policy import CLUSTER_FIELDS, DUPLICATE_OF, KeepPolicy, group_labels
 from codemill.ops import Decisions, GlobalOp
 from codemill.parse import tree_of
+from codemill.record import utf8_of
 from codemill.registry import OPS
 
 HASH = "normalized_hash"
@@ -72,7 +73,7 @@ def normalized_hash(rec: dict[str, Any]) -> tuple[str, str]:
     if "\r\n" in text:  # line ends are layout, also inside literals (compilers read them as \n)
         rec = {**rec, "text": text.replace("\r\n", "\n")}
     tree = tree_of(rec)
-    raw = rec["text"].encode("utf-8", "surrogatepass")
+    raw = utf8_of(rec)
     if tree is None:
         return xxhash.xxh3_128_hexdigest(raw), "exact"
     stream = token_stream(tree, raw, rec.get("lang") in _INDENTED)

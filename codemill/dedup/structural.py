@@ -19,6 +19,7 @@ from codemill.dedup.keep_policy import CLUSTER_FIELDS, DUPLICATE_OF, KeepPolicy,
 from codemill.ops import Decisions, GlobalOp
 from codemill.params import ParamError, param
 from codemill.parse import tree_of
+from codemill.record import utf8_of
 from codemill.registry import OPS
 
 HASH = "structural_hash"
@@ -35,7 +36,7 @@ def fingerprint(rec: dict[str, Any]) -> tuple[str | None, int, str | None]:
     tree = tree_of(rec)
     if tree is None:
         return None, 0, None
-    h, n = tree_fingerprint(tree, rec["text"].encode("utf-8", "surrogatepass"))
+    h, n = tree_fingerprint(tree, utf8_of(rec))
     return h, n, "tree-sitter"
 
 

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import xxhash
 
+from codemill.record import utf8_of
+
 U64 = np.uint64
 _WORD = bytes(1 if (chr(i).isascii() and (chr(i).isalnum() or chr(i) == "_")) else 0 for i in range(256))
 _BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
@@ -179,7 +181,7 @@ def lang_hashes(rec: dict[str, Any]) -> np.ndarray:
     from codemill.parse import tree_of
 
     tree = tree_of(rec)
-    raw = rec["text"].encode("utf-8", "surrogatepass")
+    raw = utf8_of(rec)
     if tree is None:
         s, e = word_spans(raw)
     else:
