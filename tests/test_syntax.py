@@ -3,14 +3,16 @@ tree-sitter, the three policies, and pathological inputs that must neither crash
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 import time
 import warnings
 
 import pytest
 
 from codemill import api
-from codemill.clean import cpre, grammar_gaps
+from codemill.clean import cconfig, cpre, grammar_gaps
 from codemill.clean.normalize import decode_bytes
 from codemill.ops import Reject
 from tests.conftest import STDLIB
@@ -152,7 +154,12 @@ def test_pathological_tree_sitter_inputs_are_bounded() -> None:
     scala_huge = "val x = List(" + "1," * 3_000_000 + ")\n"  # tree-sitter-scala runs for minutes on this
     recs = [{"id": "deep", "text": deep, "lang": "javascript", "path": "d.js"},
             {"id": "huge", "text": scala_huge, "lang": "scala", "path": "h.scala"},
-            {"id": "open", "text": "f(" * 5000 + "\n", "lang": "c", "path": "o.c"}]
+            {"id": "open", "text": "f(" * 5000 + "\n", "lang": "c", "path": "o.c"},
+            # preprocessor nesting and a condition 5,000 parentheses deep, both with an error inside
+            {"id": "nested_if", "text": "#ifndef A\n" * 20000 + "int x = ;\n" + "#endif\n" * 20000, "lang": "c",
+             "path": "n.c"},
+            {"id": "deep_cond", "text": "#if " + "(" * 5000 + "1" + ")" * 5000 + "\nint x = ;\n#endif\nint y = ;\n",
+             "lang": "c", "path": "p.c"}]
     t0 = time.perf_counter()
     res = check(recs, timeout_s=1.0, on_error="repair", keep_langs=[])
     assert time.perf_counter() - t0 < 60
@@ -160,6 +167,8 @@ def test_pathological_tree_sitter_inputs_are_bounded() -> None:
     assert by_id["deep"]["syntax_ok"] is True
     assert by_id["huge"].get("reason") in (None, "syntax check timeout")
     assert by_id["open"]["reason"] == "syntax error"
+    for k in ("nested_if", "deep_cond"):  # the error is seen: rejected, or cut off by the repair
+        assert by_id[k].get("reason") == "syntax error" or by_id[k]["repaired"] is True
 
 
 def test_too_large_is_a_reason_not_a_crash() -> None:
@@ -204,6 +213,57 @@ def test_real_glibc_headers_parse_and_a_real_error_in_them_is_still_found() -> N
     assert time.process_time() - t0 < 5
     assert {k: v["syntax_ok"] for k, v in got.items() if k in texts} == dict.fromkeys(texts, True)
     assert {k: v["syntax_ok"] for k, v in got.items() if k in broken} == dict.fromkeys(broken, False)
+
+
+def test_conditions_are_evaluated_as_gcc_on_linux_does() -> None:
+    env = {b"HAVE_X": 2}
+    value = {c: cconfig.evaluate(c.encode(), env, cconfig.GCC_LINUX_C) for c in (
+        "defined(_WIN32) || defined(__linux__)", "(_WIN32_WINNT >= 0x0600)", "__GNUC__ >= 4 && !defined(__clang__)",
+        "HAVE_X > 1", "U_SHOW_CPLUSPLUS_API", "0755 == 493", "(1 ? 2 : 3) == 2", "__has_include(<x.h>)",
+        "__cpp_constexpr >= 201304", "1 || __has_include(<a.h>)", "1 / 0")}
+    assert value == {"defined(_WIN32) || defined(__linux__)": 1, "(_WIN32_WINNT >= 0x0600)": 0,
+                     "__GNUC__ >= 4 && !defined(__clang__)": 1, "HAVE_X > 1": 1, "U_SHOW_CPLUSPLUS_API": 0,
+                     "0755 == 493": 1, "(1 ? 2 : 3) == 2": 1, "__has_include(<x.h>)": None,
+                     "__cpp_constexpr >= 201304": None, "1 || __has_include(<a.h>)": 1, "1 / 0": None}
+    text = (b"#ifndef G_H\n#define G_H\n#define LEVEL 2\n#ifdef _WIN32\nwinonly\n#elif LEVEL > 1\nlive\n#else\nfallback\n"
+            b"#endif\n#if __has_include(<a.h>)\nprobe\n#endif\n#endif\n")
+    kept = cconfig.blank(text, cconfig.skipped_regions(text, cplusplus=False))
+    assert len(kept) == len(text) and kept.count(b"\n") == text.count(b"\n")
+    assert b"winonly" not in kept and b"fallback" not in kept and b"live" in kept and b"probe" in kept
+
+
+def test_branches_gcc_skips_on_linux_do_not_count_and_live_ones_do() -> None:
+    """A real glibc header with one declaration broken (a `)` deleted) inside a conditional: in an
+    `#ifdef _WIN32` branch, or the `#else` of `#if defined(__linux__)`, gcc never compiles it, so the
+    file is valid (the default `c_config: gcc-linux`); in a live branch it is an error; `none`
+    judges every branch. Where gcc is installed, its verdicts are the same."""
+    from pathlib import Path
+
+    path = Path("/usr/include/grp.h")
+    if not path.exists():
+        pytest.skip("glibc headers not installed")
+    text = path.read_text()
+    m = re.search(r"^extern [^\n]*\) __THROW[^\n]*;\n", text, re.M)  # a one-line declaration
+    assert m is not None
+    start, end, decl = m.start(), m.end(), m.group()
+    paren = decl.rindex(")", 0, decl.index("__THROW"))
+    broken = decl[:paren] + decl[paren + 1 :]
+    wrapped = {
+        "windows_branch": f"#ifdef _WIN32\n{broken}#endif\n",
+        "else_of_linux": f"#if defined(__linux__)\n{decl}#else\n{broken}#endif\n",
+        "live_branch": f"#ifndef _WIN32\n{broken}#endif\n",
+        "live_elif": f"#if defined(_MSC_VER)\n{decl}#elif __GNUC__ >= 4\n{broken}#endif\n",
+    }
+    texts = {k: text[:start] + v + text[end:] for k, v in wrapped.items()}
+    want = {"windows_branch": True, "else_of_linux": True, "live_branch": False, "live_elif": False}
+    assert {k: r["syntax_ok"] for k, r in _verdicts(texts, "c", ".h").items()} == want
+    res = check([{"id": k, "text": t, "lang": "c", "path": k + ".h"} for k, t in texts.items()], on_error="keep",
+                c_config="none")
+    assert {r["id"]: r["syntax_ok"] for r in res.kept} == dict.fromkeys(want, False)
+    if shutil.which("gcc"):
+        gcc = {k: subprocess.run(["gcc", "-fsyntax-only", "-x", "c", "-"], input=t.encode(),
+                                 capture_output=True).returncode == 0 for k, t in texts.items()}
+        assert gcc == want
 
 
 def test_macro_words_are_blanked_only_where_c_syntax_says_they_are_macros() -> None:

@@ -11,14 +11,17 @@ successful repair); null when the language has no checker.
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pyarrow as pa
 
 from codemill import parse
-from codemill.clean import cpre, extcheck, grammar_gaps, pycheck, repair, repair_tree, tscheck
+from codemill.clean import cconfig, cpre, extcheck, grammar_gaps, pycheck, repair, repair_tree, tscheck
 from codemill.clean.pycheck import Verdict
 from codemill.clean.tscheck import tree_verdict
 from codemill.ops import FilterOp
@@ -37,6 +40,9 @@ C_FAMILY = {"c": False, "objective-c": False, "c-header": True, "cpp": True, "cu
 RETRY_GRAMMARS = frozenset({"typescript", "tsx"})
 MAX_RETRY_ERRORS = 300  # files with more error nodes get no retry (C macros, newer TypeScript): saves a parse
 MAX_RETRY_ROUNDS = 3  # C-family: rounds of macro blanking around the errors the last round left
+#: C-family files with more error nodes left after the macro rounds get no `c_config` retry: on the 10%
+#: corpus none with over 27 passed with it, and they cost a quarter of the retry's time
+MAX_CONFIG_ERRORS = 100
 ROWS_BEFORE = 2  # a macro line often breaks the parse of the lines after it
 MAX_ERROR_ROWS = 50  # an ERROR node up to this many lines long is searched for macros on every line
 #: `.h` is C or C++: a header that fails one grammar, and shows C++ words, is tried with the other
@@ -76,6 +82,10 @@ class Syntax(FilterOp):
         ["c", "c-header", "cpp", "cuda", "objective-c"],
         "languages whose failures are annotated but never rejected or repaired: tree-sitter parses C-family "
         "code without its preprocessor, and macro-heavy headers look broken to it (docs/clean.md)")
+    c_config: Literal["gcc-linux", "none"] = param(
+        "gcc-linux", "C-family files that fail as they are: retry with the `#if` branches gcc on x86-64 Linux "
+                     "skips blanked (macros the file does not define are undefined) and accept if that parses; "
+                     "`none`: judge every branch (docs/clean.md)")
     min_kept_fraction: float = param(0.0, "repair: reject instead when the prefix keeps less than this "
                                           "fraction of the lines")
     repair_scope: Literal["statement", "definition"] = param(
@@ -103,7 +113,8 @@ class Syntax(FilterOp):
         branches blanked, conditions neutralised, a final newline added, macros blanked.
         A file with a few errors in a language with known grammar gaps gets incremental retries
         with the gaps blanked around the errors (C macros, newer TypeScript); they count only
-        when the file then parses without any error.
+        when the file then parses without any error. A C-family file that still fails gets one
+        more try with the branches gcc on Linux would skip blanked (`c_config`).
         """
         cplusplus = C_FAMILY.get(grammar)
         pre = data if cplusplus is None else cpre.blank_inactive(data, cplusplus)
@@ -112,21 +123,27 @@ class Syntax(FilterOp):
         try:
             tree = parse.parse_bytes(grammar, src, self.timeout_s)
             verdict, ratio = tree_verdict(tree, src)
+            last_src, last_tree = src, tree
             if not verdict.ok and (cplusplus is not None or grammar in RETRY_GRAMMARS):
-                retried = self._retry(grammar, src, tree, c_family=cplusplus is not None)
+                retried, last_src, last_tree = self._retry(grammar, src, tree, c_family=cplusplus is not None)
                 if retried is not None:
                     verdict, ratio = pycheck.OK, 0.0
                     tree = retried
+            rule = _language_rule(grammar, pre, tree) if verdict.ok else None
+            if (rule is not None or not verdict.ok) and cplusplus is not None and self.c_config == "gcc-linux":
+                configured = self._configured(grammar, pre, last_src, last_tree, cplusplus)
+                if configured is not None:
+                    return pycheck.OK, 0.0, configured, False
         except parse.ParseTimeout as e:
             return Verdict(False, None, None, str(e), pycheck.TIMEOUT), 0.0, None, False
         own = retried is None and (src is data or src == data)
-        rule = _language_rule(grammar, pre, tree) if verdict.ok else None
         if rule is not None:
             return rule, 1.0 / max(1, len(src)), tree, own
         return verdict, ratio, tree, own
 
-    def _retry(self, grammar: str, src: bytes, tree: Any, c_family: bool) -> Any | None:
-        """The tree of `src` with grammar gaps blanked, if that parses without errors.
+    def _retry(self, grammar: str, src: bytes, tree: Any, c_family: bool) -> tuple[Any | None, bytes, Any]:
+        """(the tree of `src` with grammar gaps blanked if that parses without errors, else None;
+        the last text tried; its tree).
 
         C-family files get up to MAX_RETRY_ROUNDS rounds, each blanking probable macros around the
         errors the previous round left (one macro often hides the next); each round is an
@@ -135,25 +152,52 @@ class Syntax(FilterOp):
         before = MAX_RETRY_ERRORS + 1
         seen: set[int] = set()  # lines already searched for macros: a later round skips them
         for _ in range(MAX_RETRY_ROUNDS if c_family else 1):
-            errors = list(itertools.islice(parse.error_nodes(tree), before))
+            errors = list(itertools.islice(parse.error_sites(tree), before))
             if not errors:
-                return tree
+                return tree, src, tree
             if len(errors) >= before:  # hopeless, or the last round did not help: no more parses
-                return None
+                return None, src, tree
             before = len(errors)
             if c_family:
                 rows = _error_rows(errors) - seen
                 seen |= rows
-                src, changed = grammar_gaps.blank_macro_words(src, rows)
+                new, changed = grammar_gaps.blank_macro_words(src, rows)
             else:
-                src, changed = grammar_gaps.blank_newer_typescript(src)
+                new, changed = grammar_gaps.blank_newer_typescript(src)
             if not changed:
-                return None
+                return None, src, tree
             edited = tree.copy()  # same-length edits: tree-sitter re-parses only around them
             for line, a, b in changed:
                 edited.edit(a, b, b, (line, 0), (line, b - a), (line, b - a))
-            tree = parse.parse_bytes(grammar, src, self.timeout_s, old_tree=edited)
-        return None if tree.root_node.has_error else tree
+            src, tree = new, parse.parse_bytes(grammar, new, self.timeout_s, old_tree=edited)
+        return (None if tree.root_node.has_error else tree), src, tree
+
+    def _configured(self, grammar: str, pre: bytes, src: bytes, tree: Any, cplusplus: bool) -> Any | None:
+        """The tree of `src` with the branches gcc on Linux skips blanked (`cconfig`), when that
+        parses without errors (after macro retries around what is left) and passes the directive
+        rules; else None. An incremental re-parse of `tree`, the tree of `src`."""
+        errors = list(itertools.islice(parse.error_nodes(tree), MAX_CONFIG_ERRORS + 1))
+        if len(errors) > MAX_CONFIG_ERRORS:
+            return None
+        regions = [(a, b) for a, b in cconfig.skipped_regions(pre, cplusplus, _comment_test(tree, pre)) if src[a:b].strip()]
+        if not regions:
+            return None  # nothing left to skip that is not blank already
+        if errors and not _overlaps(errors, regions):
+            return None  # no error touches a skipped branch: blanking them would not fix it (measured: none did)
+        new = cconfig.blank(src, regions)
+        edited = tree.copy()
+        for a, b in regions:
+            row = src.count(b"\n", 0, a)
+            col = a - (src.rfind(b"\n", 0, a) + 1)
+            end_row = row + src.count(b"\n", a, b)
+            end_col = b - (src.rfind(b"\n", 0, b) + 1)
+            edited.edit(a, b, b, (row, col), (end_row, end_col), (end_row, end_col))
+        tree = parse.parse_bytes(grammar, new, self.timeout_s, old_tree=edited)
+        if tree.root_node.has_error:
+            tree = self._retry(grammar, new, tree, c_family=True)[0]
+            if tree is None:
+                return None
+        return None if _language_rule(grammar, cconfig.blank(pre, regions), tree) is not None else tree
 
     def _external(self, lang: str) -> list[str] | None:
         cmd = self.external.get(lang)
@@ -261,24 +305,26 @@ def _c_source(inactive_blanked: bytes) -> bytes:
     return src + b"\n" if src and not src.endswith(b"\n") else src  # a last `#define` needs its newline
 
 
-def _error_rows(errors: list[Any]) -> set[int]:
+def _error_rows(errors: list[parse.ErrorSite]) -> set[int]:
     """0-based lines where a macro may have caused these errors: each error's first and last line
     (all of a short one) and the ROWS_BEFORE lines above them, the end of the code before it
     (comments skipped: `__BEGIN_DECLS`, a comment, then the first declaration that fails), and the
     first line of the construct it is in."""
     rows: set[int] = set()
-    for node in errors:
+    for site in errors:
+        node = site.node
         first, last = node.start_point[0], node.end_point[0]
         rows.update(range(first - ROWS_BEFORE, (last if last - first <= MAX_ERROR_ROWS else first) + 1))
         rows.update(range(last - ROWS_BEFORE, last + 1))
-        prev = node.prev_sibling
-        while prev is not None and prev.type == "comment":
-            prev = prev.prev_sibling
-        if prev is not None:
+        k = site.index - 1
+        while k >= 0 and site.siblings[k].type == "comment":
+            k -= 1
+        if k >= 0:
+            prev = site.siblings[k]
             end = prev.end_point[0]
             rows.update(range(max(prev.start_point[0], end - ROWS_BEFORE), end + 1))
-        parent = node.parent
-        if parent is not None and parent.parent is not None and first - parent.start_point[0] <= MAX_ERROR_ROWS:
+        parent = site.parent
+        if parent is not None and site.depth > 0 and first - parent.start_point[0] <= MAX_ERROR_ROWS:
             rows.add(parent.start_point[0])  # `U_CDECL_BEGIN`, a comment, then `typedef` read as its name
     return rows
 
@@ -291,15 +337,49 @@ def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
     if grammar == "ruby":
         return tscheck.ruby_rule(tree, src)
     if grammar in C_FAMILY:
-        root = tree.root_node
-
-        def in_comment(offset: int) -> bool:
-            node = root.descendant_for_byte_range(offset, offset + 1)
-            return node is not None and node.type == "comment"
-
-        if (bad := cpre.bad_directive(src, in_comment)) is not None:
+        if (bad := cpre.bad_directive(src, _comment_test(tree, src))) is not None:
             return Verdict(False, bad[0] + 1, None, bad[1], pycheck.SYNTAX_ERROR)
     return None
+
+
+def _overlaps(nodes: Iterable[Any], regions: list[tuple[int, int]]) -> bool:
+    """Does any node's byte span meet one of the sorted, disjoint `regions`?"""
+    starts = [a for a, _ in regions]
+    for node in nodes:
+        i = bisect.bisect_right(starts, node.end_byte) - 1  # the last region starting before the node ends
+        if i >= 0 and regions[i][1] > node.start_byte:
+            return True
+    return False
+
+
+TREE_QUERIES = 256
+_C_LEXEME = re.compile(rb'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|//[^\n]*|/\*.*?(?:\*/|\Z)', re.S)
+
+
+def _comment_test(tree: Any, src: bytes) -> Callable[[int], bool]:
+    """Does a byte offset lie in a comment of the C source `src` (`tree` its parse)? A `#` line in a
+    block comment is text, not a directive. The first TREE_QUERIES questions ask the tree; a tree
+    query costs the tree's depth, which made files of 20,000 nested `#if`s take minutes, so after
+    that the comments are found lexically (string and character literals skipped, as the
+    preprocessor does), once for the file: 86 MB/s, dearer than the few queries most files ask."""
+    root = tree.root_node
+    asked = 0
+    spans: list[tuple[int, int]] = []
+    starts: list[int] = []
+
+    def in_comment(offset: int) -> bool:
+        nonlocal asked
+        asked += 1
+        if asked <= TREE_QUERIES:
+            node = root.descendant_for_byte_range(offset, offset + 1)
+            return node is not None and node.type == "comment"
+        if not starts:
+            spans[:] = [m.span() for m in _C_LEXEME.finditer(src) if src[m.start()] == 47] or [(-1, -1)]  # `/`
+            starts[:] = [a for a, _ in spans]
+        i = bisect.bisect_right(starts, offset) - 1
+        return i >= 0 and offset < spans[i][1]
+
+    return in_comment
 
 
 def _cplusplus_words(data: bytes) -> bool:

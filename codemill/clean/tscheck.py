@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from codemill.clean.pycheck import OK, SYNTAX_ERROR, Verdict
-from codemill.parse import error_nodes
+from codemill.parse import ErrorSite, error_sites
 
 MAX_ERROR_NODES = 1000
 
@@ -22,15 +22,15 @@ def _char_col(data: bytes, node_start: int, byte_col: int) -> int:
     return len(data[node_start - byte_col : node_start].decode("utf-8", "replace")) + 1
 
 
-def _describe(node: Any) -> str:
+def _describe(site: ErrorSite) -> str:
+    node = site.node
     if node.is_missing:
         return f"missing {node.type!r}"
     leaf = node
     while leaf.child_count:
         leaf = leaf.children[0]
     what = "character" if leaf.is_error else repr(leaf.type)
-    parent = node.parent
-    where = f" in {parent.type}" if parent is not None and parent.parent is not None else ""
+    where = f" in {site.parent.type}" if site.parent is not None and site.depth > 0 else ""
     return f"unexpected {what}{where}"
 
 
@@ -45,16 +45,17 @@ def tree_verdict(tree: Any, data: bytes) -> tuple[Verdict, float]:
         return OK, 0.0
     first = None
     bad = 0
-    for seen, node in enumerate(error_nodes(tree)):
+    for seen, site in enumerate(error_sites(tree)):
+        node = site.node
         if first is None:
-            first = node
+            first = site
         bad += 1 if node.is_missing else node.end_byte - node.start_byte
         if seen >= MAX_ERROR_NODES:  # hopeless files: the ratio is a lower bound, enough to rank them
             break
     if first is None:  # has_error but no ERROR/MISSING node anywhere: a grammar quirk (seen in
         return OK, 0.0  # tree-sitter-c on `#define X 1 /* c */ ` with trailing blanks), not an error
-    row, col = first.start_point
-    verdict = Verdict(False, row + 1, _char_col(data, first.start_byte, col), _describe(first), SYNTAX_ERROR)
+    row, col = first.node.start_point
+    verdict = Verdict(False, row + 1, _char_col(data, first.node.start_byte, col), _describe(first), SYNTAX_ERROR)
     return verdict, min(1.0, bad / max(1, len(data)))
 
 
