@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dedup_common import OUT, PEER_PY, ROOT, corpus, jaccard_sets, measure, prefix, read_jsonl, save, split_for_tasks, table  # noqa: E402, I001
+from dedup_common import OUT, PEER_PY, ROOT, corpus, jaccard_sets, measure, prefix, read_jsonl, save, split_for_tasks, table, warm  # noqa: E402, I001
 from dedup_speed import clustered_and_removed, recipe, run_recipe  # noqa: E402
 from dedup_truth import bigcode_tokens, shingle_set  # noqa: E402
 
@@ -169,6 +169,7 @@ def scaling_section() -> list[dict[str, Any]]:
 
 
 def exact_section(src: Path) -> dict[str, Any]:
+    warm(src)
     base = measure([sys.executable, "-c", BASELINE, str(src)])
     ours = run_recipe("exact", src, [{"decode": {}}, {"exact_dedup": {}}])
     floor = run_recipe("decode-only", src, [{"decode": {}}])
