@@ -186,12 +186,14 @@ class Syntax(FilterOp):
             return None  # no error touches a skipped branch: blanking them would not fix it (measured: none did)
         new = cconfig.blank(src, regions)
         edited = tree.copy()
+        row, pos = 0, 0  # lines counted once over the file, region by region (they are sorted)
         for a, b in regions:
-            row = src.count(b"\n", 0, a)
+            row += src.count(b"\n", pos, a)
             col = a - (src.rfind(b"\n", 0, a) + 1)
             end_row = row + src.count(b"\n", a, b)
             end_col = b - (src.rfind(b"\n", 0, b) + 1)
             edited.edit(a, b, b, (row, col), (end_row, end_col), (end_row, end_col))
+            row, pos = end_row, b
         tree = parse.parse_bytes(grammar, new, self.timeout_s, old_tree=edited)
         if tree.root_node.has_error:
             tree = self._retry(grammar, new, tree, c_family=True)[0]
