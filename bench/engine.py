@@ -18,6 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dedup_common import warm  # noqa: E402  (the page-cache warm-up every timed bench uses)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "bench"
 DATA = ROOT / "bench-data"
@@ -83,9 +86,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     mb = src.stat().st_size / 1e6
 
-    with open(src, "rb") as f:  # page cache warm for every job, not only the ones timed after the first
-        while f.read(1 << 24):
-            pass
+    warm(src)  # page cache warm for every job, not only the ones timed after the first
     wall, rss, out = timed([sys.executable, "-c", BASELINE, str(src)])
     base = {"job": "baseline: plain Python JSON + xxh3-64 exact dedup (1 proc)", "wall_s": round(wall, 2),
             "duplicates": int(out), "peak_rss_mb": round(rss, 1)}

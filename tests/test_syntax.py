@@ -227,7 +227,7 @@ def test_conditions_are_evaluated_as_gcc_on_linux_does() -> None:
                      "__cpp_constexpr >= 201304": None, "1 || __has_include(<a.h>)": 1, "1 / 0": None}
     text = (b"#ifndef G_H\n#define G_H\n#define LEVEL 2\n#ifdef _WIN32\nwinonly\n#elif LEVEL > 1\nlive\n#else\nfallback\n"
             b"#endif\n#if __has_include(<a.h>)\nprobe\n#endif\n#endif\n")
-    kept = cconfig.blank(text, cconfig.skipped_regions(text, cplusplus=False))
+    kept = cpre.blank_regions(text, cconfig.skipped_regions(text, cplusplus=False))
     assert len(kept) == len(text) and kept.count(b"\n") == text.count(b"\n")
     assert b"winonly" not in kept and b"fallback" not in kept and b"live" in kept and b"probe" in kept
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
+from codemill.clean import cpre
+
 #: what `gcc -dM -E` (GCC 12, x86-64 Linux, C17 / gnu++17) predefines, among the macros `#if` lines test
 GCC_LINUX: dict[bytes, int] = {
     b"__GNUC__": 12, b"__GNUC_MINOR__": 2, b"__GNUC_PATCHLEVEL__": 0, b"__STDC__": 1,
@@ -61,7 +63,6 @@ _COMMENT = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
 _NAME = re.compile(rb"[ \t]*([A-Za-z_]\w*)(\()?[ \t]*(.*)", re.S)
 _TOKEN = re.compile(rb"\s*(0[xX][0-9a-fA-F]+|\d+|[A-Za-z_]\w*|&&|\|\||[=!<>]=|<<|>>|\S)[uUlL]*")
 _INT = re.compile(rb"[ \t]*\(?[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*\)?[ \t]*\Z")
-_NOT_NEWLINE = re.compile(rb"[^\n]")
 
 Env = dict[bytes, int | None]  # macro -> value (None: defined, value unknown)
 
@@ -211,53 +212,23 @@ def skipped_regions(data: bytes, cplusplus: bool,
     predefined = GCC_LINUX_CPP if cplusplus else GCC_LINUX_C
     env: Env = {}
     after_include = False
-    regions: list[tuple[int, int]] = []
-    # per open conditional: [state, dead_since, taken] as in cpre.blank_inactive, and whether an
-    # enclosing branch is dead (so that no directive costs more than the nesting depth)
-    stack: list[list] = []
-    for m in _directives(data):
-        if in_comment(m.start()):
-            continue
-        kind, rest = m.group(1), m.group(2)
-        dead = bool(stack) and (stack[-1][3] or stack[-1][0] is False)
+
+    def state(kind: bytes, rest: bytes, live: bool) -> bool | None:
+        nonlocal after_include
         if kind in (b"include", b"include_next", b"import"):
-            after_include = after_include or not dead
-            continue
-        if kind in (b"define", b"undef"):
-            if not dead and (name := _NAME.match(rest)) is not None:
+            after_include = after_include or live
+        elif kind in (b"define", b"undef"):
+            if live and (name := _NAME.match(rest)) is not None:
                 if kind == b"undef":
                     env.pop(name.group(1), None)
-                    continue
-                body = None if name.group(2) is not None else _INT.match(_uncommented(name.group(3)))
-                env[name.group(1)] = _number(body.group(1)) if body is not None else None
-            continue
-        if kind in (b"if", b"ifdef", b"ifndef"):
-            state = None if dead else _first_state(kind, rest, env, predefined, after_include)
-            stack.append([state, m.end() if state is False else None, state is True, dead])
-            continue
-        if not stack:
-            continue
-        frame = stack[-1]
-        if frame[1] is not None:
-            regions.append((frame[1], m.start()))
-            frame[1] = None
-        if kind == b"endif":
-            stack.pop()
-            continue
-        if frame[2]:
-            frame[0] = False
-        elif frame[0] is None:
-            pass  # an earlier branch is unknown (or the frame lies in dead code): so is every later one
-        elif kind == b"else":
-            frame[0] = True  # every earlier branch was known false
-        else:  # elif
-            v = evaluate(rest, env, predefined, after_include)
-            frame[0] = None if v is None else bool(v)
-        if frame[0] is True:
-            frame[2] = True
-        elif frame[0] is False:
-            frame[1] = m.end()
-    return regions
+                else:
+                    body = None if name.group(2) is not None else _INT.match(_uncommented(name.group(3)))
+                    env[name.group(1)] = _number(body.group(1)) if body is not None else None
+        else:
+            return _branch_state(kind, rest, env, predefined, after_include)
+        return None
+
+    return cpre.conditional_regions((m for m in _directives(data) if not in_comment(m.start())), state)
 
 
 def _directives(data: bytes) -> Iterator[re.Match]:
@@ -273,9 +244,10 @@ def _directives(data: bytes) -> Iterator[re.Match]:
             pos = start + 1
 
 
-def _first_state(kind: bytes, rest: bytes, env: Env, predefined: dict[bytes, int],
-                 after_include: bool) -> bool | None:
-    if kind == b"if":
+def _branch_state(kind: bytes, rest: bytes, env: Env, predefined: dict[bytes, int],
+                  after_include: bool) -> bool | None:
+    """Is the branch of this `#if`/`#elif`/`#ifdef`/`#ifndef` active (None: unknown)?"""
+    if kind in (b"if", b"elif"):
         v = evaluate(rest, env, predefined, after_include)
         return None if v is None else bool(v)
     m = _NAME.match(_uncommented(rest))
@@ -287,11 +259,3 @@ def _first_state(kind: bytes, rest: bytes, env: Env, predefined: dict[bytes, int
     if _undefined(name, after_include) is None:
         return None
     return kind == b"ifndef"
-
-
-def blank(data: bytes, regions: list[tuple[int, int]]) -> bytes:
-    """`data` with `regions` turned into spaces, newlines kept (offsets and lines stay true)."""
-    out = bytearray(data)
-    for a, b in regions:
-        out[a:b] = _NOT_NEWLINE.sub(b" ", data[a:b])
-    return bytes(out)

@@ -5,12 +5,18 @@ tree-sitter parses C and C++ without preprocessing, so `#if 0` blocks and the C+
 syntax errors to it although no compiler ever sees them. Only conditions whose value is known
 for the language are resolved (`0`/`1`, `__cplusplus` defined or not); anything else is left
 as it is. Inactive lines become spaces, byte for byte, so error lines and columns stay true.
+
+Shared with `cconfig` (which knows more conditions): the walk over `#if` chains
+(`conditional_regions`), the blanking (`blank_regions`) and the test for a `#` inside a comment
+(`comment_test`).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 _DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b((?:\\\r?\n|[^\n])*)", re.M)
 _QUICK = (b"__cplusplus", b"if 0", b"if 1")
@@ -117,37 +123,65 @@ def blank_inactive(data: bytes, cplusplus: bool) -> bytes:
     """`data` with certainly-inactive conditional lines blanked; `data` itself when there are none."""
     if not any(q in data for q in _QUICK):
         return data
+
+    def state(kind: bytes, cond: bytes, live: bool) -> bool | None:
+        return None if kind == b"elif" else _known(kind, cond, cplusplus)  # `#elif COND`: never known here
+
+    regions = conditional_regions(_DIRECTIVE.finditer(data), state)
+    return blank_regions(data, regions) if regions else data
+
+
+def conditional_regions(directives: Iterable[re.Match], state: Callable[[bytes, bytes, bool], bool | None]
+                        ) -> list[tuple[int, int]]:
+    """The dead stretches of `#if` / `#elif` / `#else` / `#endif` chains: byte ranges from the end of a
+    directive line to the start of the next directive of its conditional, sorted and disjoint.
+
+    `directives` are matches with the directive name in group 1 and the rest of its line in group 2.
+    `state(kind, rest, live)` says whether a branch is active (True), dead (False) or unknown (None);
+    it is asked for an `#if`/`#ifdef`/`#ifndef` outside dead code and for an `#elif` all of whose
+    earlier branches are dead, and told of any other directive (`live`: outside dead code), its
+    answer ignored. An `#else` after dead branches is active, every branch after an active one is
+    dead, and everything after an unknown one is unknown. Unbalanced directives are left to the parser.
+    """
     regions: list[tuple[int, int]] = []
-    # frame: [state, inactive_since, taken]; state True/False: this branch is known active/inactive,
-    # None: unknown; taken: an earlier branch of the frame was known active
+    # per open conditional: [state, dead_since, taken (an earlier branch was active), enclosing code dead]
     stack: list[list] = []
-    for m in _DIRECTIVE.finditer(data):
-        kind, cond = m.group(1), m.group(2)
+    for m in directives:
+        kind, rest = m.group(1), m.group(2)
+        dead = bool(stack) and (stack[-1][3] or stack[-1][0] is False)
         if kind in (b"if", b"ifdef", b"ifndef"):
-            outer_dead = any(f[0] is False for f in stack)
-            state = None if outer_dead else _known(kind, cond, cplusplus)
-            stack.append([state, m.end() if state is False else None, state is True])
+            st = None if dead else state(kind, rest, True)
+            stack.append([st, m.end() if st is False else None, st is True, dead])
+            continue
+        if kind not in (b"elif", b"else", b"endif"):
+            state(kind, rest, not dead)
             continue
         if not stack:
-            continue  # unbalanced: leave it to the parser to report
+            continue
         frame = stack[-1]
-        if frame[1] is not None:  # close the inactive stretch of this frame
+        if frame[1] is not None:  # close the dead stretch of this frame
             regions.append((frame[1], m.start()))
             frame[1] = None
         if kind == b"endif":
             stack.pop()
             continue
         if frame[2]:
-            frame[0] = False  # an earlier branch was taken: every later one is dead
-        elif kind == b"else" and frame[0] is False:
+            frame[0] = False
+        elif frame[0] is None:
+            pass
+        elif kind == b"else":
             frame[0] = True
         else:
-            frame[0] = None  # `#elif COND` or an `#else` after an unknown branch
-        frame[2] = frame[2] or frame[0] is True
-        if frame[0] is False:
+            frame[0] = state(kind, rest, True)
+        if frame[0] is True:
+            frame[2] = True
+        elif frame[0] is False:
             frame[1] = m.end()
-    if not regions:
-        return data
+    return regions
+
+
+def blank_regions(data: bytes, regions: list[tuple[int, int]]) -> bytes:
+    """`data` with `regions` turned into spaces, newlines kept (offsets and lines stay true)."""
     out = bytearray(data)
     for a, b in regions:
         out[a:b] = _NOT_NEWLINE.sub(b" ", data[a:b])
@@ -233,3 +267,33 @@ def _condition_error(cond: bytes) -> str | None:
     if _DEFINED_UNCLOSED.search(cond) or cond.count(b"(") != cond.count(b")"):
         return "missing ')' in expression"
     return None
+
+
+TREE_QUERIES = 256
+_C_LEXEME = re.compile(rb'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|//[^\n]*|/\*.*?(?:\*/|\Z)', re.S)
+
+
+def comment_test(tree: Any, src: bytes) -> Callable[[int], bool]:
+    """Does a byte offset lie in a comment of the C source `src` (`tree` its parse)? A `#` line in a
+    block comment is text, not a directive. The first TREE_QUERIES questions ask the tree; a tree
+    query costs the tree's depth, which made files of 20,000 nested `#if`s take minutes, so after
+    that the comments are found lexically (string and character literals skipped, as the
+    preprocessor does), once for the file: 86 MB/s, dearer than the few queries most files ask."""
+    root = tree.root_node
+    asked = 0
+    spans: list[tuple[int, int]] = []
+    starts: list[int] = []
+
+    def in_comment(offset: int) -> bool:
+        nonlocal asked
+        asked += 1
+        if asked <= TREE_QUERIES:
+            node = root.descendant_for_byte_range(offset, offset + 1)
+            return node is not None and node.type == "comment"
+        if not starts:
+            spans[:] = [m.span() for m in _C_LEXEME.finditer(src) if src[m.start()] == 47] or [(-1, -1)]  # `/`
+            starts[:] = [a for a, _ in spans]
+        i = bisect.bisect_right(starts, offset) - 1
+        return i >= 0 and offset < spans[i][1]
+
+    return in_comment

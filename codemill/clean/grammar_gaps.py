@@ -1,7 +1,7 @@
 """What tree-sitter's grammars misread and a compiler would accept, blanked byte for byte for a retry.
 
 C/C++ (`blank_macro_words`): macros that only the preprocessor resolves and grammar gaps, on the
-lines around a parse's errors; TypeScript (`blank_newer_typescript`): syntax newer than the bundled
+lines around a parse's errors (`macro_rows`); TypeScript (`blank_newer_typescript`): syntax newer than the bundled
 grammar. Blanking keeps every offset, so the edited tree can be re-parsed incrementally, and the
 syntax stage accepts a retry only when the file then parses without any error.
 """
@@ -9,6 +9,8 @@ syntax stage accepts a retry only when the file then parses without any error.
 from __future__ import annotations
 
 import re
+
+from codemill.parse import ErrorSite
 
 # What a C/C++ compiler accepts only after preprocessing, and tree-sitter therefore misreads: macros
 # that expand to attributes or nothing (`class U_I18N_API Foo`, `PYTHONIC_NS_BEGIN`, `U_STABLE int32_t
@@ -45,6 +47,34 @@ _INT_TYPE = rb"(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\
 _ANONYMOUS_BITFIELD = re.compile(rb"^[ \t]*(?:" + _INT_TYPE + rb"[ \t]+)*" + _INT_TYPE + rb"[ \t]*:[ \t]*\w+[ \t]*;", re.M)
 _BLANKABLE_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef|include|include_next|import|pragma|line|ident)\b", re.M)
 _NULL_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?=/[*/]|\r?$)", re.M)  # `#` alone, or before a comment
+
+
+ROWS_BEFORE = 2  # a macro line often breaks the parse of the lines after it
+MAX_ERROR_ROWS = 50  # an ERROR node up to this many lines long is searched for macros on every line
+
+
+def macro_rows(errors: list[ErrorSite]) -> set[int]:
+    """0-based lines where a macro may have caused these errors: each error's first and last line
+    (all of a short one) and the ROWS_BEFORE lines above them, the end of the code before it
+    (comments skipped: `__BEGIN_DECLS`, a comment, then the first declaration that fails), and the
+    first line of the construct it is in."""
+    rows: set[int] = set()
+    for site in errors:
+        node = site.node
+        first, last = node.start_point[0], node.end_point[0]
+        rows.update(range(first - ROWS_BEFORE, (last if last - first <= MAX_ERROR_ROWS else first) + 1))
+        rows.update(range(last - ROWS_BEFORE, last + 1))
+        k = site.index - 1
+        while k >= 0 and site.siblings[k].type == "comment":
+            k -= 1
+        if k >= 0:
+            prev = site.siblings[k]
+            end = prev.end_point[0]
+            rows.update(range(max(prev.start_point[0], end - ROWS_BEFORE), end + 1))
+        parent = site.parent
+        if parent is not None and site.depth > 0 and first - parent.start_point[0] <= MAX_ERROR_ROWS:
+            rows.add(parent.start_point[0])  # `U_CDECL_BEGIN`, a comment, then `typedef` read as its name
+    return rows
 
 
 def _blank(out: bytearray, a: int, b: int) -> None:

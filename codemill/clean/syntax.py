@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,8 +42,6 @@ MAX_RETRY_ROUNDS = 3  # C-family: rounds of macro blanking around the errors the
 #: C-family files with more error nodes left after the macro rounds get no `c_config` retry: on the 10%
 #: corpus none with over 27 passed with it, and they cost a quarter of the retry's time
 MAX_CONFIG_ERRORS = 100
-ROWS_BEFORE = 2  # a macro line often breaks the parse of the lines after it
-MAX_ERROR_ROWS = 50  # an ERROR node up to this many lines long is searched for macros on every line
 #: `.h` is C or C++: a header that fails one grammar, and shows C++ words, is tried with the other
 HEADER_ALTERNATIVE = {"c": "cpp", "c-header": "c", "cpp": "c"}
 
@@ -159,7 +156,7 @@ class Syntax(FilterOp):
                 return None, src, tree
             before = len(errors)
             if c_family:
-                rows = _error_rows(errors) - seen
+                rows = grammar_gaps.macro_rows(errors) - seen
                 seen |= rows
                 new, changed = grammar_gaps.blank_macro_words(src, rows)
             else:
@@ -179,12 +176,12 @@ class Syntax(FilterOp):
         errors = list(itertools.islice(parse.error_nodes(tree), MAX_CONFIG_ERRORS + 1))
         if len(errors) > MAX_CONFIG_ERRORS:
             return None
-        regions = [(a, b) for a, b in cconfig.skipped_regions(pre, cplusplus, _comment_test(tree, pre)) if src[a:b].strip()]
+        regions = [(a, b) for a, b in cconfig.skipped_regions(pre, cplusplus, cpre.comment_test(tree, pre)) if src[a:b].strip()]
         if not regions:
             return None  # nothing left to skip that is not blank already
         if errors and not _overlaps(errors, regions):
             return None  # no error touches a skipped branch: blanking them would not fix it (measured: none did)
-        new = cconfig.blank(src, regions)
+        new = cpre.blank_regions(src, regions)
         edited = tree.copy()
         row, pos = 0, 0  # lines counted once over the file, region by region (they are sorted)
         for a, b in regions:
@@ -199,7 +196,7 @@ class Syntax(FilterOp):
             tree = self._retry(grammar, new, tree, c_family=True)[0]
             if tree is None:
                 return None
-        return None if _language_rule(grammar, cconfig.blank(pre, regions), tree) is not None else tree
+        return None if _language_rule(grammar, cpre.blank_regions(pre, regions), tree) is not None else tree
 
     def _external(self, lang: str) -> list[str] | None:
         cmd = self.external.get(lang)
@@ -307,30 +304,6 @@ def _c_source(inactive_blanked: bytes) -> bytes:
     return src + b"\n" if src and not src.endswith(b"\n") else src  # a last `#define` needs its newline
 
 
-def _error_rows(errors: list[parse.ErrorSite]) -> set[int]:
-    """0-based lines where a macro may have caused these errors: each error's first and last line
-    (all of a short one) and the ROWS_BEFORE lines above them, the end of the code before it
-    (comments skipped: `__BEGIN_DECLS`, a comment, then the first declaration that fails), and the
-    first line of the construct it is in."""
-    rows: set[int] = set()
-    for site in errors:
-        node = site.node
-        first, last = node.start_point[0], node.end_point[0]
-        rows.update(range(first - ROWS_BEFORE, (last if last - first <= MAX_ERROR_ROWS else first) + 1))
-        rows.update(range(last - ROWS_BEFORE, last + 1))
-        k = site.index - 1
-        while k >= 0 and site.siblings[k].type == "comment":
-            k -= 1
-        if k >= 0:
-            prev = site.siblings[k]
-            end = prev.end_point[0]
-            rows.update(range(max(prev.start_point[0], end - ROWS_BEFORE), end + 1))
-        parent = site.parent
-        if parent is not None and site.depth > 0 and first - parent.start_point[0] <= MAX_ERROR_ROWS:
-            rows.add(parent.start_point[0])  # `U_CDECL_BEGIN`, a comment, then `typedef` read as its name
-    return rows
-
-
 def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
     """What the real compiler rejects although the grammar accepts it (`src`: for C, the text with
     only the inactive branches blanked, so that `#if` conditions can be checked)."""
@@ -339,7 +312,7 @@ def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
     if grammar == "ruby":
         return tscheck.ruby_rule(tree, src)
     if grammar in C_FAMILY:
-        if (bad := cpre.bad_directive(src, _comment_test(tree, src))) is not None:
+        if (bad := cpre.bad_directive(src, cpre.comment_test(tree, src))) is not None:
             return Verdict(False, bad[0] + 1, None, bad[1], pycheck.SYNTAX_ERROR)
     return None
 
@@ -352,36 +325,6 @@ def _overlaps(nodes: Iterable[Any], regions: list[tuple[int, int]]) -> bool:
         if i >= 0 and regions[i][1] > node.start_byte:
             return True
     return False
-
-
-TREE_QUERIES = 256
-_C_LEXEME = re.compile(rb'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|//[^\n]*|/\*.*?(?:\*/|\Z)', re.S)
-
-
-def _comment_test(tree: Any, src: bytes) -> Callable[[int], bool]:
-    """Does a byte offset lie in a comment of the C source `src` (`tree` its parse)? A `#` line in a
-    block comment is text, not a directive. The first TREE_QUERIES questions ask the tree; a tree
-    query costs the tree's depth, which made files of 20,000 nested `#if`s take minutes, so after
-    that the comments are found lexically (string and character literals skipped, as the
-    preprocessor does), once for the file: 86 MB/s, dearer than the few queries most files ask."""
-    root = tree.root_node
-    asked = 0
-    spans: list[tuple[int, int]] = []
-    starts: list[int] = []
-
-    def in_comment(offset: int) -> bool:
-        nonlocal asked
-        asked += 1
-        if asked <= TREE_QUERIES:
-            node = root.descendant_for_byte_range(offset, offset + 1)
-            return node is not None and node.type == "comment"
-        if not starts:
-            spans[:] = [m.span() for m in _C_LEXEME.finditer(src) if src[m.start()] == 47] or [(-1, -1)]  # `/`
-            starts[:] = [a for a, _ in spans]
-        i = bisect.bisect_right(starts, offset) - 1
-        return i >= 0 and offset < spans[i][1]
-
-    return in_comment
 
 
 def _cplusplus_words(data: bytes) -> bool:
