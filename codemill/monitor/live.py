@@ -106,7 +106,9 @@ class Monitor:
                 "stages": stages,
             }
 
-    def sample(self) -> dict[str, Any]:
+    def sample(self, final: bool = False) -> dict[str, Any]:
+        """Record a snapshot (metrics.jsonl, alert checks) and log it when a log line is due; the
+        `final` one is always logged, so a run shorter than `log_every_s` still says what it did."""
         snap = self.last = self.snapshot()
         with open(self.out / "metrics.jsonl", "ab") as fh:
             fh.write(orjson.dumps({"time": time.time(), **snap}) + b"\n")
@@ -114,7 +116,7 @@ class Monitor:
             event = rule.check(metric_value(rule, snap), snap["elapsed_s"])
             if event is not None:
                 self._fire(rule, event)
-        if self.log_every_s and snap["elapsed_s"] - self._last_log >= self.log_every_s:
+        if self.log_every_s and (final or snap["elapsed_s"] - self._last_log >= self.log_every_s):
             self._last_log = snap["elapsed_s"]
             ing = snap["stages"][self.labels[0]]
             rate = snap["throughput_mb_s"]
@@ -144,4 +146,4 @@ class Monitor:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        self.sample()  # the final state, and a last alert check (e.g. e2e latency)
+        self.sample(final=True)  # the final state, and a last alert check (e.g. e2e latency)
