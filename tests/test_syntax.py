@@ -320,3 +320,51 @@ def test_ruby_stray_keywords_and_variable_calls_are_errors() -> None:
     assert got["methods"]["syntax_ok"] is True
     assert got["stray_end"]["syntax_error"] == "4:1: unexpected keyword 'end'"
     assert got["ivar_call"]["syntax_ok"] is False
+
+
+GCC_AGREES = {  # name: (C text gcc accepts standalone, the same with a real error)
+    "enum_conditionals": (  # nested `#ifdef` between enumerators, a comment before `#endif` (ICU calendar.h)
+        "enum E {\n#ifndef HIDE\n#ifdef ERA\n#undef ERA\n#endif\n  ERA,\n  LAST = 16 // the end\n#endif /* HIDE */\n};\n",
+        "enum E {\n#ifndef HIDE\n#ifdef ERA\n#undef ERA\n#endif\n  ERA\n  LAST = 16 // the end\n#endif /* HIDE */\n};\n"),
+    "define_comment": (  # a block comment inside a `#define` body ends the body for the grammar (ICU utf16.h)
+        "#define SET(x) { \\\n    if (x) { \\\n        x = 1; \\\n    } else /* no */ { \\\n        x = 2; \\\n    } \\\n}\n"
+        "int f(int x) { SET(x); return x; }\n",
+        "#define SET(x) { \\\n    if (x) { \\\n        x = 1; \\\n    } else /* no */ { \\\n        x = 2; \\\n    } \\\n}\n"
+        "int f(int x) { SET(x); return x }\n"),
+    "macro_arguments": (  # a type or a binary operator where a macro takes one (musl strspn.c, va_arg)
+        "#include <stdarg.h>\n#include <stddef.h>\n#define BITOP(a, b, op) ((a)[(b) / 8] op 1 << ((b) % 8))\n"
+        "#define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))\nstruct item { int k; int node; };\n"
+        "int f(int n, ...) {\n  va_list ap;\n  unsigned char set[32] = {0};\n  va_start(ap, n);\n"
+        "  char *s = va_arg(ap, char *);\n  struct item *it = container_of(va_arg(ap, int *), struct item, node);\n"
+        "  BITOP(set, 3, |=);\n  va_end(ap);\n  return s != 0 && it != 0;\n}\n",
+        "#include <stdarg.h>\n#define BITOP(a, b, op) ((a)[(b) / 8] op 1 << ((b) % 8))\n"
+        "int f(int n, ...) {\n  va_list ap;\n  unsigned char set[32] = {0};\n  va_start(ap, n);\n"
+        "  char *s = va_arg(ap, char *);\n  BITOP(set, 3, &);\n  f(n, &);\n  va_end(ap);\n  return s != 0;\n}\n"),
+    "attributes": (  # `__attribute__` before a typedef's type (musl memmove.c); `(CALL *name)` (ICU udat.h)
+        "#include <stddef.h>\n#define U_EXPORT2\ntypedef __attribute__((__may_alias__)) size_t WT;\n"
+        "typedef int *(U_EXPORT2 *Opener)(int style);\n",
+        "#include <stddef.h>\n#define U_EXPORT2\ntypedef __attribute__((__may_alias__)) size_t WT\n"
+        "typedef int *(U_EXPORT2 *Opener)(int style);\n"),
+    "glibc_decls": (  # one macro hid the next while the error count stayed at one (glibc nss.h)
+        "#include <sys/cdefs.h>\n__BEGIN_DECLS\n\n/* a comment\n   over lines.  */\n"
+        "extern int lookup (const char *__dbname,\n                   const char *__string) __THROW;\n__END_DECLS\n",
+        "#include <sys/cdefs.h>\n__BEGIN_DECLS\n\n/* a comment\n   over lines.  */\n"
+        "extern int lookup (const char *__dbname,\n                   const char *__string) __THROW\n__END_DECLS\n"),
+    "macro_parameters": (  # a broken parameter list is an error where gcc reads it, not in a branch it skips
+        "#if __STDC_VERSION__ < 201112L\n#define Align(t __alignof__(t)\n#endif\n#define Size(t) sizeof(t)\nint x;\n",
+        "#define Align(t __alignof__(t)\nint x;\n"),
+}
+
+
+def test_what_only_the_preprocessor_resolves_is_accepted_and_errors_around_it_are_still_found() -> None:
+    texts = {f"{k}-{kind}": pair[i] for k, pair in GCC_AGREES.items() for i, kind in enumerate(("ok", "bad"))}
+    texts["cut_in_endif_comment"] = "#ifndef X_H\n#define X_H\nint x;\n#endif /* X_"  # gcc: unterminated comment
+    texts["enum_lost_comma"] = "enum color {\n  RED\n  GREEN,\n  BLUE\n};\n"  # `RED` alone on its line: not a macro
+    want = {k: k.endswith("-ok") for k in texts}
+    got = _verdicts(texts, "c", ".c")
+    assert {k: r["syntax_ok"] for k, r in got.items()} == want
+    assert "parameter list" in got["macro_parameters-bad"]["syntax_error"]
+    if shutil.which("gcc"):
+        gcc = {k: subprocess.run(["gcc", "-fsyntax-only", "-w", "-x", "c", "-"], input=t.encode(),
+                                 capture_output=True).returncode == 0 for k, t in texts.items()}
+        assert gcc == want

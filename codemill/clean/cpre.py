@@ -22,6 +22,7 @@ _DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b((?:
 _QUICK = (b"__cplusplus", b"if 0", b"if 1")
 _NOT_NEWLINE = re.compile(rb"[^\n]")
 _COMMENT = re.compile(rb"/\*.*?\*/|//.*", re.S)
+_COMMENT_START = re.compile(rb"/[*/]")
 
 
 _COND_TOKEN = re.compile(rb"\s*(defined\b|[A-Za-z_]\w*|0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|&&|\|\||[=!<>]=|<<|>>|[()!]|\S)")
@@ -188,6 +189,53 @@ def blank_regions(data: bytes, regions: list[tuple[int, int]]) -> bytes:
     return bytes(out)
 
 
+
+def plain_conditionals(data: bytes, in_comment: Callable[[int], bool]) -> list[tuple[int, int, list[tuple[int, int, int]]]]:
+    """Complete `#if`/`#ifdef`/`#ifndef` ... `#endif` groups with no `#elif` or `#else`, innermost
+    first: (first row, last row, the (row, start, end) of every line of their two directives).
+
+    Blanking those two lines leaves the file as the preprocessor sees it when the condition holds,
+    every line of code kept, so it cannot hide a syntax error in the code; it helps where the
+    grammar accepts a directive only around whole constructs (an `#endif` after the last
+    enumerator of an enum, a nested `#ifdef` between enumerators). `in_comment(offset)` tells a
+    `#` line inside a block comment. A file whose groups do not balance gets none."""
+    groups: list[tuple[int, int, list[tuple[int, int, int]]]] = []
+    stack: list[tuple[list[tuple[int, int, int]], bool]] = []  # open `#if`: its lines, a branch seen
+    row, pos = 0, 0
+    for m in _DIRECTIVE.finditer(data):
+        if in_comment(m.start()):
+            continue
+        row += data.count(b"\n", pos, m.start())
+        pos = m.start()
+        kind = m.group(1)
+        if kind in (b"if", b"ifdef", b"ifndef"):
+            stack.append((_line_spans(data, m, row), False))
+        elif not stack:
+            return []
+        elif kind == b"endif":
+            lines, branched = stack.pop()
+            if not branched:
+                lines = lines + _line_spans(data, m, row)
+                groups.append((lines[0][0], lines[-1][0], lines))
+        else:
+            stack[-1] = (stack[-1][0], True)
+    return groups if not stack else []
+
+
+def _line_spans(data: bytes, m: re.Match, row: int) -> list[tuple[int, int, int]]:
+    """(row, start, end) of each line a directive match covers (its `\\` continuations), each up to
+    a comment on it (`#endif /* X */`: the comment stays, and with it a file cut inside one)."""
+    out, a = [], data.rfind(b"\n", 0, m.start()) + 1
+    while True:
+        b = data.find(b"\n", a, m.end())
+        end = m.end() if b < 0 else b
+        comment = _COMMENT_START.search(data, a, end)
+        out.append((row, a, end if comment is None else comment.start()))
+        if b < 0 or comment is not None:
+            return out
+        row, a = row + 1, b + 1
+
+
 _IF_CONDITION = re.compile(rb"^([ \t]*#[ \t]*(?:el)?if\b)((?:\\\r?\n|[^\n])*)", re.M)
 
 
@@ -212,6 +260,10 @@ DIRECTIVES = frozenset(
 _NEEDS_NAME = frozenset(b"define undef ifdef ifndef elifdef elifndef".split())
 _OPENS, _BRANCHES = frozenset(b"if ifdef ifndef".split()), frozenset(b"elif elifdef elifndef else".split())
 _IDENTIFIER = re.compile(rb"[ \t]*(?:\\\r?\n[ \t]*)*[A-Za-z_]")
+_FUNCTION_MACRO = re.compile(rb"[ \t]*(?:\\\r?\n[ \t]*)*[A-Za-z_]\w*\(")  # `(` right after the name
+_SPACE = rb"(?:[ \t]|\\\r?\n)*+"
+_PARAMETER = rb"(?:[A-Za-z_]\w*+(?:\.\.\.)?|\.\.\.)" + _SPACE
+_PARAMETERS = re.compile(_SPACE + rb"(?:" + _PARAMETER + rb"(?:," + _SPACE + _PARAMETER + rb")*)?\)")
 _HEADER_NAME = re.compile(  # <file>, "file", or a macro (`#include FT_FREETYPE_H`, `#include MACRO(x)`)
     rb'[ \t]*(?:<[^>\n]+>|"[^"\n]+"|[A-Za-z_]\w*[ \t]*(?:\([^\n]*\))?)[ \t\r]*(?:\\?\n|$)')
 _DEFINED_UNCLOSED = re.compile(rb"\bdefined[ \t]*\([ \t]*[A-Za-z_]\w*\b(?![ \t]*\))")
@@ -234,6 +286,8 @@ def bad_directive(data: bytes, in_comment: Callable[[int], bool]) -> tuple[int, 
         elif name in _NEEDS_NAME:
             if not _IDENTIFIER.match(rest):
                 problem = f"no macro name given in #{name.decode()} directive"
+            elif name == b"define" and (fn := _FUNCTION_MACRO.match(rest)) and not _PARAMETERS.match(rest, fn.end()):
+                problem = "expected parameter name, ',' or ')' in the macro's parameter list"
         elif name in (b"include", b"include_next", b"import"):
             if not _HEADER_NAME.match(rest):
                 problem = f'#{name.decode()} expects "FILENAME" or <FILENAME>'

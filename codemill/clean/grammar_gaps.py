@@ -8,7 +8,9 @@ syntax stage accepts a retry only when the file then parses without any error.
 
 from __future__ import annotations
 
+import bisect
 import re
+from typing import Any
 
 from codemill.parse import ErrorSite
 
@@ -18,7 +20,7 @@ from codemill.parse import ErrorSite
 # (`UOBJECT_DEFINE_RTTI(X)`), compiler keywords (`__restrict`, `__forceinline`); and what the grammar
 # lacks: directives inside an enum or initializer (`#define REG_R8 REG_R8` between enumerators), null
 # directives (`# /* comment */`), `_Thread_local`, `__asm__("r1")` before an initializer, anonymous
-# bit-fields (`int :4;`).
+# bit-fields (`int :4;`), `__attribute__((...))` before a typedef's type.
 _MACRO_NAME = rb"(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)"  # ALL_CAPS or __reserved: what macro names look like
 _MACRO_SHAPE = re.compile(_MACRO_NAME)
 _ATTRIBUTE_SUFFIX = re.compile(  # macro names that say they are attributes, not types (`WINAPI`, `U_EXPORT2`)
@@ -41,8 +43,8 @@ _TRAILING_MACRO_CALL = re.compile(  # `f(void) __THROW __nonnull ((1));`
 _CONTINUED_MACROS = re.compile(  # the attributes of a declaration continued from the line before
     rb"^[ \t]*(?:\b" + _MACRO_NAME + rb"\b(?:[ \t]*" + _PARENS + rb")?[ \t]*)+(?=;?[ \t]*\r?$)", re.M)
 _PARENS_RE = re.compile(_PARENS)
+_GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[^"\n]*"\s*\)|\b__attribute__[ \t]*\(' + _PARENS + rb"\)")
 _WORD = re.compile(rb"[A-Za-z_]\w*")
-_GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[^"\n]*"\s*\)')
 _INT_TYPE = rb"(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)"
 _ANONYMOUS_BITFIELD = re.compile(rb"^[ \t]*(?:" + _INT_TYPE + rb"[ \t]+)*" + _INT_TYPE + rb"[ \t]*:[ \t]*\w+[ \t]*;", re.M)
 _BLANKABLE_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef|include|include_next|import|pragma|line|ident)\b", re.M)
@@ -50,6 +52,7 @@ _NULL_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?=/[*/]|\r?$)", re.M)  # `#` alon
 
 
 ROWS_BEFORE = 2  # a macro line often breaks the parse of the lines after it
+MAX_DIRECTIVE_LINES = 500  # a line this far below a `#define` is not searched back to it
 MAX_ERROR_ROWS = 50  # an ERROR node up to this many lines long is searched for macros on every line
 
 
@@ -113,6 +116,8 @@ def _macro_words(data: bytes, a: int, b: int) -> list[tuple[int, int]]:
             drop = shaped  # `) __THROW __wur`, `name[N] __NONSTRING`, or `__BEGIN_DECLS` alone
         elif len(words) == 1 and prev in (b"*", b"&") and not follow and _ATTRIBUTE_NAME.fullmatch(words[0]):
             drop = shaped  # `UBiDiTransform* U_EXPORT2` / `ubiditransform_open(...)`
+        elif len(words) == 1 and prev == b"(" and follow == b"*" and _ATTRIBUTE_SUFFIX.fullmatch(words[0]):
+            drop = shaped  # `typedef UDateFormat* (U_EXPORT2 *UDateFormatOpener)(...)`
         elif len(words) == 1 or prev == b"#":
             drop = []
         elif prev in (b"*", b"&"):  # after the pointer only qualifiers and the name: `void *U_CALLCONV f(`
@@ -149,13 +154,62 @@ def _drop_in_specifiers(words: list[bytes], shaped: list[int], last_is_name: boo
     return [k for k in shaped if k < specs and k != keep]
 
 
-def blank_macro_words(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[int, int, int]]]:
+_LISTS = frozenset({"enumerator_list", "initializer_list", "argument_list", "parameter_list"})
+MAX_LONE_WORDS = 1000  # lone words checked per file (a tree query costs the tree's depth: 20,000 nested `#if`s)
+
+
+def lone_words_in_lists(tree: Any, alone: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """The words blanked alone on their line (`blank_macro_words`) that were elements of an enum,
+    initializer, argument or parameter list in `tree`, the parse without them: such a word is more
+    likely one that lost its comma than a macro (all of them past MAX_LONE_WORDS)."""
+    if len(alone) > MAX_LONE_WORDS:
+        return alone
+    root = tree.root_node
+    found = []
+    for offset, word in alone:
+        node = root.descendant_for_byte_range(offset, offset + 1)
+        for _ in range(3):  # through the `#if` nodes around it
+            if node is None or node.type in _LISTS:
+                break
+            node = node.parent if node.type.startswith("preproc") or node.type == "ERROR" else None
+        if node is not None and node.type in _LISTS:
+            found.append((offset, word))
+    return found
+
+
+def restore_words(data: bytes, words: list[tuple[int, bytes]]) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """`data` with blanked `words` put back at their offsets, and the changed lines."""
+    out = bytearray(data)
+    changed = []
+    for offset, word in words:
+        out[offset : offset + len(word)] = word
+        a = data.rfind(b"\n", 0, offset) + 1
+        b = data.find(b"\n", offset)
+        changed.append((data.count(b"\n", 0, offset), a, len(data) if b < 0 else b))
+    return bytes(out), changed
+
+
+def _directive_start(data: bytes, starts: list[int], line: int) -> int:
+    """The first line of the directive that `line` continues (a `\\` ends each line before it), or
+    `line` itself when no directive continues onto it."""
+    first = line
+    while first and line - first < MAX_DIRECTIVE_LINES and data[starts[first - 1] : starts[first]].rstrip(b" \t\r\n").endswith(b"\\"):
+        first -= 1
+    return first if first < line and _BLANKABLE_DIRECTIVE.match(data, starts[first]) else line
+
+
+def blank_macro_words(data: bytes, lines: set[int], alone: list[tuple[int, bytes]] | None = None,
+                      kept: frozenset[int] | set[int] = frozenset()) -> tuple[bytes, list[tuple[int, int, int]]]:
     """`data` with probable macros and grammar gaps blanked on the given 0-based lines (a caller passes
     the lines around its parse errors), and the changed lines as (line, start byte, end byte), for an
-    incremental re-parse. A blanked directive takes its continuation lines with it.
+    incremental re-parse. A blanked directive takes its continuation lines with it. The words
+    blanked alone on their line (`__BEGIN_DECLS`) are added to `alone` with their offsets; words
+    at offsets in `kept` are left as they are.
 
     Callers accept the result only when it then parses cleanly: a word that was real code
-    (`x = MAX;`) leaves an error behind when blanked, so a wrong guess changes no verdict.
+    (`x = MAX;`) leaves an error behind when blanked, so a wrong guess changes no verdict. Except
+    one: an enumerator alone on its line whose comma was lost (`RED` / `GREEN,`) parses once
+    blanked, so callers also check `alone` with `lone_words_in_lists` and put those words back.
     """
     if not lines:
         return data, []
@@ -164,6 +218,7 @@ def blank_macro_words(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[i
     starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
     continued = -1  # last line of a blanked directive (with its `\\` continuation lines)
     for line in sorted(k for k in lines if 0 <= k < len(starts)):
+        line = _directive_start(data, starts, line)  # a `/* comment */` in a `#define` body ends it for the grammar
         if line <= continued:
             continue
         a = starts[line]
@@ -190,12 +245,115 @@ def blank_macro_words(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[i
                 _blank(out, m.start(), m.end())
             for m in _TRAILING_MACRO_CALL.finditer(data, a, b):
                 _blank(out, m.start(), m.end())
-            for start, end in _macro_words(data, a, b):
+            spans = [span for span in _macro_words(data, a, b) if span[0] not in kept]
+            for start, end in spans:
                 _blank(out, start, end)
+            if alone is not None and len(spans) == 1 and not out[a:b].strip():
+                alone.append((spans[0][0], data[spans[0][0] : spans[0][1]]))
         if out[a:b] != data[a:b]:
             changed.append((line, a, b))
     return bytes(out), changed
 
+
+
+def flatten_conditionals(data: bytes, groups: list[tuple[int, int, list[tuple[int, int, int]]]],
+                         errors: list[ErrorSite]) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """`data` with the directive lines of the `groups` (`cpre.plain_conditionals`) that hold an
+    error blanked, and the changed lines; the groups used are taken out of `groups`."""
+    rows = sorted({r for site in errors for r in (site.node.start_point[0], site.node.end_point[0])})
+    out = bytearray(data)
+    changed: list[tuple[int, int, int]] = []
+    for group in list(groups):
+        first, last, lines = group
+        k = bisect.bisect_left(rows, first)
+        if k < len(rows) and rows[k] <= last:
+            for line, a, b in lines:
+                _blank(out, a, b)
+                changed.append((line, a, b))
+            groups.remove(group)
+    return bytes(out), changed
+
+
+# What a macro may take and a function call may not, on the lines around errors the rounds left:
+# a type (`va_arg(ap, char *)`, `container_of(p, struct item, node)`) or, for an ALL-CAPS name, a
+# binary operator (`BITOP(set, c, |=)`). Replaced by `0` and blanks, a valid argument of any call.
+_QUALIFIER = rb"(?:const|volatile|restrict|__restrict)"
+_PRIMITIVE = rb"(?:void|char|short|int|long|float|double|signed|unsigned|_Bool|bool|wchar_t|char(?:8|16|32)_t)"
+_TYPE_ARGUMENT = re.compile(
+    rb"(?:" + _QUALIFIER + rb"\s+)*(?:(?:struct|union|enum)\s+[A-Za-z_]\w*|" + _PRIMITIVE + rb"(?:\s+" + _PRIMITIVE
+    + rb")*|[A-Za-z_]\w*_t|[A-Z]\w*(?=\s*\*))(?:\s*(?:\*|" + _QUALIFIER + rb"\b))*")
+#: binary-only operators: a unary one (`&`, `-`, `*`, `!`) is what deleting its operand leaves (`f(x, &)`)
+_OPERATOR_ARGUMENT = re.compile(rb"(?:[-+*/%&|^<>]|<<|>>)=|[=!<>]=|&&|\|\||<<|>>|[|^/%<>=]")
+_CAPS_NAME = re.compile(rb"_*[A-Z][A-Z0-9_]{2,}")
+_CALLEE = re.compile(rb"\b([A-Za-z_]\w*)[ \t]*\(")
+_LAST_WORD = re.compile(rb"[A-Za-z_]\w*\Z")
+_NOT_CALLEES = _C_KEYWORDS | _TYPE_KEYWORDS | frozenset(
+    b"if while for switch alignof _Alignof __alignof__ typeof __typeof__ decltype typeid defined __attribute__ "
+    b"__declspec asm __asm__ _Generic static_assert _Static_assert noexcept".split())
+_EXPRESSION_WORDS = frozenset(b"return case else do".split())  # a call may follow these words, no other
+
+
+def macro_arguments(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """`data` with type and operator arguments of calls on the given 0-based lines replaced by `0`
+    (see above), and the changed lines. A call after a word other than `return` (a declarator:
+    `int f(int, char *)`) or after `*`/`&` is left alone."""
+    out = bytearray(data)
+    changed = []
+    starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+    for line in sorted(k for k in lines if 0 <= k < len(starts)):
+        a = starts[line]
+        b = starts[line + 1] if line + 1 < len(starts) else len(data)
+        if b"(" not in data[a:b] or _COMMENT_LINE.match(data, a, b):
+            continue
+        for call in _CALLEE.finditer(data, a, b):
+            name = call.group(1)
+            before = data[a : call.start()].rstrip()
+            word = _LAST_WORD.search(before)
+            if name in _NOT_CALLEES or before.endswith((b"*", b".", b"->", b"::")) or (
+                    before.endswith(b"&") and not before.endswith(b"&&")) or (
+                    word is not None and word.group() not in _EXPRESSION_WORDS):
+                continue
+            macro = _CAPS_NAME.fullmatch(name) is not None
+            for x, y in _arguments(data, call.end(), b):
+                arg = data[x:y]
+                if (_TYPE_ARGUMENT.fullmatch(arg) and arg != b"void") or (macro and _OPERATOR_ARGUMENT.fullmatch(arg)):
+                    out[x:y] = b"0" + b" " * (y - x - 1)
+        if out[a:b] != data[a:b]:
+            changed.append((line, a, b - 1 if data.endswith(b"\n", a, b) else b))
+    return bytes(out), changed
+
+
+def _arguments(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans (blanks trimmed) of the arguments of a call whose `(` ends at `start`, when its `)` is
+    before `end`; else none."""
+    spans, depth, x = [], 0, start
+    i = start
+    while i < end:
+        c = data[i]
+        if c in b"([{":
+            depth += 1
+        elif c in b")]}":
+            if depth == 0:
+                spans.append((x, i))
+                break
+            depth -= 1
+        elif c == 44 and depth == 0:  # `,`
+            spans.append((x, i))
+            x = i + 1
+        elif c in b"\"'":
+            return []  # a literal: not worth lexing here
+        i += 1
+    else:
+        return []
+    out = []
+    for x, y in spans:
+        while x < y and data[x] in b" \t":
+            x += 1
+        while y > x and data[y - 1] in b" \t":
+            y -= 1
+        if y > x:
+            out.append((x, y))
+    return out
 
 
 # TypeScript the bundled grammar predates: `import("./m").T<...>` type queries and `export type * from`

@@ -25,6 +25,7 @@ from codemill.clean.pycheck import Verdict
 from codemill.clean.tscheck import tree_verdict
 from codemill.ops import FilterOp
 from codemill.params import ParamError, param
+from codemill.parse import ErrorSite
 from codemill.record import utf8_of
 from codemill.registry import OPS
 
@@ -39,6 +40,7 @@ C_FAMILY = {"c": False, "objective-c": False, "c-header": True, "cpp": True, "cu
 RETRY_GRAMMARS = frozenset({"typescript", "tsx"})
 MAX_RETRY_ERRORS = 300  # files with more error nodes get no retry (C macros, newer TypeScript): saves a parse
 MAX_RETRY_ROUNDS = 3  # C-family: rounds of macro blanking around the errors the last round left
+MAX_FLATTENINGS = 2  # C-family: times `#if` groups around the errors left get flattened, each followed by the rounds
 #: C-family files with more error nodes left after the macro rounds get no `c_config` retry: on the 10%
 #: corpus none with over 27 passed with it, and they cost a quarter of the retry's time
 MAX_CONFIG_ERRORS = 100
@@ -117,18 +119,19 @@ class Syntax(FilterOp):
         pre = data if cplusplus is None else cpre.blank_inactive(data, cplusplus)
         src = pre if cplusplus is None else _c_source(pre)
         retried = None
+        alone: list[tuple[int, bytes]] = []  # (offset, word) of words the macro retries blanked alone on their line
         try:
             tree = parse.parse_bytes(grammar, src, self.timeout_s)
             verdict, ratio = tree_verdict(tree, src)
             last_src, last_tree = src, tree
             if not verdict.ok and (cplusplus is not None or grammar in RETRY_GRAMMARS):
-                retried, last_src, last_tree = self._retry(grammar, src, tree, c_family=cplusplus is not None)
+                retried, last_src, last_tree = self._retry(grammar, src, tree, cplusplus is not None, alone)
                 if retried is not None:
                     verdict, ratio = pycheck.OK, 0.0
                     tree = retried
             rule = _language_rule(grammar, pre, tree) if verdict.ok else None
             if (rule is not None or not verdict.ok) and cplusplus is not None and self.c_config == "gcc-linux":
-                configured = self._configured(grammar, pre, last_src, last_tree, cplusplus)
+                configured = self._configured(grammar, pre, last_src, last_tree, cplusplus, alone)
                 if configured is not None:
                     return pycheck.OK, 0.0, configured, False
         except parse.ParseTimeout as e:
@@ -138,47 +141,102 @@ class Syntax(FilterOp):
             return rule, 1.0 / max(1, len(src)), tree, own
         return verdict, ratio, tree, own
 
-    def _retry(self, grammar: str, src: bytes, tree: Any, c_family: bool) -> tuple[Any | None, bytes, Any]:
+    def _retry(self, grammar: str, src: bytes, tree: Any, c_family: bool, alone: list[tuple[int, bytes]]
+               ) -> tuple[Any | None, bytes, Any]:
         """(the tree of `src` with grammar gaps blanked if that parses without errors, else None;
         the last text tried; its tree).
 
         C-family files get up to MAX_RETRY_ROUNDS rounds, each blanking probable macros around the
         errors the previous round left (one macro often hides the next); each round is an
-        incremental re-parse of the changed lines only.
+        incremental re-parse of the changed lines only. Errors left after that get what is riskier
+        to guess, and the rounds again, up to MAX_FLATTENINGS times: the directive lines of the `#if`
+        groups without `#else` they lie in blanked (`cpre.plain_conditionals`: all code kept), and
+        type or operator arguments of calls around them replaced by `0` (`va_arg(ap, char *)`).
         """
-        before = MAX_RETRY_ERRORS + 1
-        seen: set[int] = set()  # lines already searched for macros: a later round skips them
-        for _ in range(MAX_RETRY_ROUNDS if c_family else 1):
-            errors = list(itertools.islice(parse.error_sites(tree), before))
-            if not errors:
-                return tree, src, tree
-            if len(errors) >= before:  # hopeless, or the last round did not help: no more parses
+        if not c_family:
+            new, changed = grammar_gaps.blank_newer_typescript(src)
+            if not changed or len(list(itertools.islice(parse.error_sites(tree), MAX_RETRY_ERRORS + 1))) > MAX_RETRY_ERRORS:
                 return None, src, tree
-            before = len(errors)
-            if c_family:
-                rows = grammar_gaps.macro_rows(errors) - seen
-                seen |= rows
-                new, changed = grammar_gaps.blank_macro_words(src, rows)
-            else:
-                new, changed = grammar_gaps.blank_newer_typescript(src)
+            tree = self._reparse(grammar, new, tree, changed)
+            return (None if tree.root_node.has_error else tree), new, tree
+        groups = None
+        kept: set[int] = set()  # lone words put back (`lone_words_in_lists`): not blanked again
+        for flattenings in itertools.count():
+            src, tree, errors = self._macro_rounds(grammar, src, tree, alone, kept)
+            if errors is None:
+                return None, src, tree
+            if not errors:
+                if not (words := grammar_gaps.lone_words_in_lists(tree, alone)):
+                    return tree, src, tree
+                src, changed = grammar_gaps.restore_words(src, words)
+                tree = self._reparse(grammar, src, tree, changed)
+                kept.update(offset for offset, _ in words)
+                alone[:] = [w for w in alone if w[0] not in kept]
+                errors = list(itertools.islice(parse.error_sites(tree), MAX_RETRY_ERRORS + 1))
+                if not errors:
+                    return tree, src, tree
+            if flattenings == MAX_FLATTENINGS:
+                return None, src, tree
+            if groups is None:
+                groups = cpre.plain_conditionals(src, cpre.comment_test(tree, src))
+            new, changed = grammar_gaps.flatten_conditionals(src, groups, errors)
+            new, more = grammar_gaps.macro_arguments(new, grammar_gaps.macro_rows(errors))
+            changed += more
             if not changed:
                 return None, src, tree
-            edited = tree.copy()  # same-length edits: tree-sitter re-parses only around them
-            for line, a, b in changed:
-                edited.edit(a, b, b, (line, 0), (line, b - a), (line, b - a))
-            src, tree = new, parse.parse_bytes(grammar, new, self.timeout_s, old_tree=edited)
-        return (None if tree.root_node.has_error else tree), src, tree
+            src, tree = new, self._reparse(grammar, new, tree, changed)
 
-    def _configured(self, grammar: str, pre: bytes, src: bytes, tree: Any, cplusplus: bool) -> Any | None:
+    def _without_lone_list_words(self, grammar: str, src: bytes, tree: Any, alone: list[tuple[int, bytes]]) -> Any:
+        """`tree`, the clean parse of `src`, if no word blanked alone on its line was in a list;
+        else the parse with those words put back if that is clean too, else None."""
+        words = grammar_gaps.lone_words_in_lists(tree, alone)
+        if not words:
+            return tree
+        new, changed = grammar_gaps.restore_words(src, words)
+        tree = self._reparse(grammar, new, tree, changed)
+        return None if tree.root_node.has_error else tree
+
+    def _macro_rounds(self, grammar: str, src: bytes, tree: Any, alone: list[tuple[int, bytes]],
+                      kept: set[int]) -> tuple[bytes, Any, list[ErrorSite] | None]:
+        """The last text and tree of up to MAX_RETRY_ROUNDS rounds of macro blanking, and the errors
+        left in that tree ([] when it parses cleanly; None when there are too many to go on). The
+        words blanked alone on their line are added to `alone`; those at offsets in `kept` stay."""
+        before = MAX_RETRY_ERRORS
+        seen: set[int] = set()  # lines already searched for macros: a later round skips them
+        for round_ in itertools.count():
+            errors = list(itertools.islice(parse.error_sites(tree), before + 1))
+            if len(errors) > before:  # hopeless, or the last round made it worse
+                return src, tree, None
+            rows = grammar_gaps.macro_rows(errors) - seen
+            if not errors or round_ == MAX_RETRY_ROUNDS or (len(errors) == before and not rows):
+                return src, tree, errors  # clean, out of rounds, or the same errors on lines already searched
+            seen |= rows
+            new, changed = grammar_gaps.blank_macro_words(src, rows, alone, kept)
+            if not changed:
+                return src, tree, errors
+            before = len(errors)
+            src, tree = new, self._reparse(grammar, new, tree, changed)
+
+    def _reparse(self, grammar: str, new: bytes, tree: Any, changed: list[tuple[int, int, int]]) -> Any:
+        """Parse `new`, `tree`'s text with same-length edits on the `changed` (line, start, end)
+        spans: tree-sitter re-parses only around them."""
+        edited = tree.copy()
+        for line, a, b in changed:
+            edited.edit(a, b, b, (line, 0), (line, b - a), (line, b - a))
+        return parse.parse_bytes(grammar, new, self.timeout_s, old_tree=edited)
+
+    def _configured(self, grammar: str, pre: bytes, src: bytes, tree: Any, cplusplus: bool,
+                    alone: list[tuple[int, bytes]]) -> Any | None:
         """The tree of `src` with the branches gcc on Linux skips blanked (`cconfig`), when that
         parses without errors (after macro retries around what is left) and passes the directive
         rules; else None. An incremental re-parse of `tree`, the tree of `src`."""
         errors = list(itertools.islice(parse.error_nodes(tree), MAX_CONFIG_ERRORS + 1))
         if len(errors) > MAX_CONFIG_ERRORS:
             return None
-        regions = [(a, b) for a, b in cconfig.skipped_regions(pre, cplusplus, cpre.comment_test(tree, pre)) if src[a:b].strip()]
+        regions = [(a, b) for a, b in cconfig.skipped_regions(pre, cplusplus, cpre.comment_test(tree, pre)) if pre[a:b].strip()]
         if not regions:
-            return None  # nothing left to skip that is not blank already
+            return None  # nothing to skip that is not blank already (a macro retry may have blanked a bad
+            # `#define` in `src`: the directive rules read `pre`)
         if errors and not _overlaps(errors, regions):
             return None  # no error touches a skipped branch: blanking them would not fix it (measured: none did)
         new = cpre.blank_regions(src, regions)
@@ -193,9 +251,11 @@ class Syntax(FilterOp):
             row, pos = end_row, b
         tree = parse.parse_bytes(grammar, new, self.timeout_s, old_tree=edited)
         if tree.root_node.has_error:
-            tree = self._retry(grammar, new, tree, c_family=True)[0]
+            tree = self._retry(grammar, new, tree, True, alone)[0]
             if tree is None:
                 return None
+        elif (tree := self._without_lone_list_words(grammar, new, tree, alone)) is None:
+            return None
         return None if _language_rule(grammar, cpre.blank_regions(pre, regions), tree) is not None else tree
 
     def _external(self, lang: str) -> list[str] | None:
