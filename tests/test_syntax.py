@@ -350,6 +350,9 @@ GCC_AGREES = {  # name: (C text gcc accepts standalone, the same with a real err
         "extern int lookup (const char *__dbname,\n                   const char *__string) __THROW;\n__END_DECLS\n",
         "#include <sys/cdefs.h>\n__BEGIN_DECLS\n\n/* a comment\n   over lines.  */\n"
         "extern int lookup (const char *__dbname,\n                   const char *__string) __THROW\n__END_DECLS\n"),
+    "complex": (  # C99 `_Complex`, which the grammar lacks, and <complex.h>'s `complex` (musl cexp.c)
+        "#include <complex.h>\ndouble complex f(double complex z) { return z; }\n_Complex float q;\n",
+        "#include <complex.h>\ndouble complex f(double complex z) { return z }\n_Complex float q;\n"),
     "macro_parameters": (  # a broken parameter list is an error where gcc reads it, not in a branch it skips
         "#if __STDC_VERSION__ < 201112L\n#define Align(t __alignof__(t)\n#endif\n#define Size(t) sizeof(t)\nint x;\n",
         "#define Align(t __alignof__(t)\nint x;\n"),

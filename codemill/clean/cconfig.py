@@ -49,8 +49,13 @@ OTHER_PLATFORMS = frozenset(b"""
     __wasm32__ __wasm64__ __OS2__ __VMS __QNX__ __clang__ __clang_major__ __INTEL_COMPILER __INTEL_LLVM_COMPILER
     __BORLANDC__ __WATCOMC__ __SUNPRO_C __SUNPRO_CC __IBMC__ __xlC__ __PGI __NVCOMPILER __TINYC__
     __arm__ __aarch64__ __i386__ __i386 __powerpc__ __powerpc64__ __ppc__ __PPC__ __mips__ __riscv __s390__
-    __s390x__ __sparc__ __ia64__ __alpha__ __hppa__ __m68k__ __loongarch__
+    __s390x__ __sparc__ __ia64__ __alpha__ __hppa__ __m68k__ __loongarch__ __arm __thumb__ __mips __sparc
+    __powerpc __PPC64__ _ARCH_PPC __AVR__ __XTENSA__ __sh__ __xtensa__ __nios2__ __or1k__ __arc__ __csky__
+    __GCCXML__ __WAVE__ __MWERKS__ __EDG__ __EDG_VERSION__ __DMC__ __HP_aCC __COMO__ __DECCXX __KCC __ghs__
+    __CODEGEARC__ __IAR_SYSTEMS_ICC__ __CC_ARM __ARMCC_VERSION __TI_COMPILER_VERSION__ __HIGHC__ __SC__
 """.split())
+#: name prefixes of other architectures' feature macros (`__ARM_NEON`, `_MIPS_SIM`)
+_OTHER_PREFIX = re.compile(rb"__ARM_|_MIPS_|__mips_|__riscv_|__aarch64_")
 #: identifiers whose value depends on the compiler build or the headers in ways not modelled: unknown
 _UNKNOWN = re.compile(rb"__cpp_|__has_|__SANITIZE|__OPTIMIZE|__GCC_HAVE|__GCC_ATOMIC|__STDCPP_")
 
@@ -179,7 +184,7 @@ def _undefined(name: bytes, after_include: bool) -> int | None:
     """0 for a name that is certainly not a macro here, None when a header or the build may define it."""
     if _UNKNOWN.match(name):
         return None
-    return 0 if name in OTHER_PLATFORMS or not after_include else None
+    return 0 if name in OTHER_PLATFORMS or _OTHER_PREFIX.match(name) or not after_include else None
 
 
 _LEVELS = ((b"||",), (b"&&",), (b"|",), (b"^",), (b"&",), (b"==", b"!="), (b"<", b">", b"<=", b">="),

@@ -20,7 +20,8 @@ from codemill.parse import ErrorSite
 # (`UOBJECT_DEFINE_RTTI(X)`), compiler keywords (`__restrict`, `__forceinline`); and what the grammar
 # lacks: directives inside an enum or initializer (`#define REG_R8 REG_R8` between enumerators), null
 # directives (`# /* comment */`), `_Thread_local`, `__asm__("r1")` before an initializer, anonymous
-# bit-fields (`int :4;`), `__attribute__((...))` before a typedef's type.
+# bit-fields (`int :4;`), `__attribute__((...))` before a typedef's type, `_Complex` (and <complex.h>'s
+# `double complex`).
 _MACRO_NAME = rb"(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)"  # ALL_CAPS or __reserved: what macro names look like
 _MACRO_SHAPE = re.compile(_MACRO_NAME)
 _ATTRIBUTE_SUFFIX = re.compile(  # macro names that say they are attributes, not types (`WINAPI`, `U_EXPORT2`)
@@ -43,7 +44,9 @@ _TRAILING_MACRO_CALL = re.compile(  # `f(void) __THROW __nonnull ((1));`
 _CONTINUED_MACROS = re.compile(  # the attributes of a declaration continued from the line before
     rb"^[ \t]*(?:\b" + _MACRO_NAME + rb"\b(?:[ \t]*" + _PARENS + rb")?[ \t]*)+(?=;?[ \t]*\r?$)", re.M)
 _PARENS_RE = re.compile(_PARENS)
-_GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[^"\n]*"\s*\)|\b__attribute__[ \t]*\(' + _PARENS + rb"\)")
+_GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[^"\n]*"\s*\)|\b__attribute__[ \t]*\(' + _PARENS + rb"\)"
+                          rb"|\b_Complex\b|\b_Imaginary\b|(?:(?<=float )|(?<=double ))(?:complex|imaginary)\b"
+                          rb"|\b(?:complex|imaginary)(?= (?:float|double|long)\b)")
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 _INT_TYPE = rb"(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)"
 _ANONYMOUS_BITFIELD = re.compile(rb"^[ \t]*(?:" + _INT_TYPE + rb"[ \t]+)*" + _INT_TYPE + rb"[ \t]*:[ \t]*\w+[ \t]*;", re.M)
