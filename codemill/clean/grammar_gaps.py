@@ -261,19 +261,32 @@ def blank_macro_words(data: bytes, lines: set[int], alone: list[tuple[int, bytes
 
 def flatten_conditionals(data: bytes, groups: list[tuple[int, int, list[tuple[int, int, int]]]],
                          errors: list[ErrorSite]) -> tuple[bytes, list[tuple[int, int, int]]]:
-    """`data` with the directive lines of the `groups` (`cpre.plain_conditionals`) that hold an
-    error blanked, and the changed lines; the groups used are taken out of `groups`."""
+    """`data` with the directive lines blanked of the `groups` (`cpre.plain_conditionals`) that hold
+    an error and of every group inside those (an error moves into a nested `#ifdef` once the outer
+    one is gone), and the changed lines; the groups used are taken out of `groups`."""
     rows = sorted({r for site in errors for r in (site.node.start_point[0], site.node.end_point[0])})
+    holding = sorted((first, last) for first, last, _ in groups
+                     if (k := bisect.bisect_left(rows, first)) < len(rows) and rows[k] <= last)
+    spans: list[list[int]] = []  # the rows of the groups holding an error, merged
+    for first, last in holding:
+        if spans and first <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], last)
+        else:
+            spans.append([first, last])
+    starts = [first for first, _ in spans]
     out = bytearray(data)
     changed: list[tuple[int, int, int]] = []
-    for group in list(groups):
+    left = []
+    for group in groups:
         first, last, lines = group
-        k = bisect.bisect_left(rows, first)
-        if k < len(rows) and rows[k] <= last:
+        k = bisect.bisect_right(starts, first) - 1
+        if k >= 0 and last <= spans[k][1]:
             for line, a, b in lines:
                 _blank(out, a, b)
                 changed.append((line, a, b))
-            groups.remove(group)
+        else:
+            left.append(group)
+    groups[:] = left
     return bytes(out), changed
 
 

@@ -40,7 +40,7 @@ C_FAMILY = {"c": False, "objective-c": False, "c-header": True, "cpp": True, "cu
 RETRY_GRAMMARS = frozenset({"typescript", "tsx"})
 MAX_RETRY_ERRORS = 300  # files with more error nodes get no retry (C macros, newer TypeScript): saves a parse
 MAX_RETRY_ROUNDS = 3  # C-family: rounds of macro blanking around the errors the last round left
-MAX_FLATTENINGS = 2  # C-family: times `#if` groups around the errors left get flattened, each followed by the rounds
+MAX_FLATTENINGS = 1  # C-family: times the riskier guesses are made around the errors left, each followed by the rounds
 #: C-family files with more error nodes left after the macro rounds get no `c_config` retry: on the 10%
 #: corpus none with over 27 passed with it, and they cost a quarter of the retry's time
 MAX_CONFIG_ERRORS = 100
