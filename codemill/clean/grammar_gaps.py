@@ -8,7 +8,6 @@ syntax stage accepts a retry only when the file then parses without any error.
 
 from __future__ import annotations
 
-import bisect
 import re
 from typing import Any
 
@@ -37,13 +36,19 @@ _C_KEYWORDS = frozenset(
 _TYPE_KEYWORDS = frozenset(b"void char short int long float double signed unsigned _Bool bool wchar_t auto".split())
 _TAG_KEYWORDS = frozenset(b"struct union enum class".split())
 _ENDS_SPECIFIERS = frozenset(b"( ; , = [ ) : {".split())
-_MACRO_CALL_LINE = re.compile(rb"^[ \t]*" + _MACRO_NAME + rb"[ \t]*\([^;{}\n]*\)[ \t]*$", re.M)
+_MACRO_CALL_LINE = re.compile(  # `GGML_NORETURN GGML_ATTRIBUTE_FORMAT(3, 4)` before a declaration
+    rb"^[ \t]*(?:" + _MACRO_NAME + rb"[ \t]+)*" + _MACRO_NAME + rb"[ \t]*\([^;{}\n]*\)[ \t]*$", re.M)
 _PARENS = rb"\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)"  # balanced, three levels, one line
 _TRAILING_MACRO_CALL = re.compile(  # `f(void) __THROW __nonnull ((1));`
     rb"(?<=\))(?:[ \t]*\b" + _MACRO_NAME + rb"\b(?:[ \t]*" + _PARENS + rb")?)+(?=[ \t]*(?:[;{,=:]|$))", re.M)
 _CONTINUED_MACROS = re.compile(  # the attributes of a declaration continued from the line before
     rb"^[ \t]*(?:\b" + _MACRO_NAME + rb"\b(?:[ \t]*" + _PARENS + rb")?[ \t]*)+(?=;?[ \t]*\r?$)", re.M)
 _PARENS_RE = re.compile(_PARENS)
+_DECLARATION_START = (rb"(?:void|char|short|int|long|float|double|signed|unsigned|_Bool|bool|const|volatile|static|"
+                      rb"extern|inline|struct|union|enum|typedef|register)\b")
+_LEADING_MACRO_CALLS = re.compile(  # `LZ4_DEPRECATED("use X instead") LZ4LIB_API int f(void);`
+    rb"[ \t]*(?:" + _MACRO_NAME + rb"(?:[ \t]*" + _PARENS + rb")?[ \t]+)*" + _MACRO_NAME + rb"[ \t]*" + _PARENS
+    + rb"(?:[ \t]+" + _MACRO_NAME + rb")*[ \t]*(?=" + _DECLARATION_START + rb")")
 _GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[^"\n]*"\s*\)|\b__attribute__[ \t]*\(' + _PARENS + rb"\)"
                           rb"|\b_Complex\b|\b_Imaginary\b|(?:(?<=float )|(?<=double ))(?:complex|imaginary)\b"
                           rb"|\b(?:complex|imaginary)(?= (?:float|double|long)\b)")
@@ -244,6 +249,8 @@ def blank_macro_words(data: bytes, lines: set[int], alone: list[tuple[int, bytes
                 and all(_ATTRIBUTE_NAME.fullmatch(w) for w in _WORD.findall(_PARENS_RE.sub(b"", m.group(0))))):
             _blank(out, a, m.end())
         else:
+            if (m := _LEADING_MACRO_CALLS.match(data, a, b)) is not None:
+                _blank(out, a, m.end())
             for m in _GRAMMAR_GAP.finditer(data, a, b):
                 _blank(out, m.start(), m.end())
             for m in _TRAILING_MACRO_CALL.finditer(data, a, b):
@@ -259,34 +266,17 @@ def blank_macro_words(data: bytes, lines: set[int], alone: list[tuple[int, bytes
 
 
 
-def flatten_conditionals(data: bytes, groups: list[tuple[int, int, list[tuple[int, int, int]]]],
-                         errors: list[ErrorSite]) -> tuple[bytes, list[tuple[int, int, int]]]:
-    """`data` with the directive lines blanked of the `groups` (`cpre.plain_conditionals`) that hold
-    an error and of every group inside those (an error moves into a nested `#ifdef` once the outer
-    one is gone), and the changed lines; the groups used are taken out of `groups`."""
-    rows = sorted({r for site in errors for r in (site.node.start_point[0], site.node.end_point[0])})
-    holding = sorted((first, last) for first, last, _ in groups
-                     if (k := bisect.bisect_left(rows, first)) < len(rows) and rows[k] <= last)
-    spans: list[list[int]] = []  # the rows of the groups holding an error, merged
-    for first, last in holding:
-        if spans and first <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], last)
-        else:
-            spans.append([first, last])
-    starts = [first for first, _ in spans]
+def flatten_conditionals(data: bytes, groups: list[tuple[int, int, list[tuple[int, int, int]]]]
+                         ) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """`data` with the directive lines of every group of `groups` (`cpre.plain_conditionals`) blanked,
+    and the changed lines. All of them: an error moves into a nested `#ifdef` once the outer one is
+    gone, and an `extern "C" {` opened in one group is closed in another."""
     out = bytearray(data)
     changed: list[tuple[int, int, int]] = []
-    left = []
-    for group in groups:
-        first, last, lines = group
-        k = bisect.bisect_right(starts, first) - 1
-        if k >= 0 and last <= spans[k][1]:
-            for line, a, b in lines:
-                _blank(out, a, b)
-                changed.append((line, a, b))
-        else:
-            left.append(group)
-    groups[:] = left
+    for _, _, lines in groups:
+        for line, a, b in lines:
+            _blank(out, a, b)
+            changed.append((line, a, b))
     return bytes(out), changed
 
 

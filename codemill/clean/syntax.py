@@ -159,7 +159,6 @@ class Syntax(FilterOp):
                 return None, src, tree
             tree = self._reparse(grammar, new, tree, changed)
             return (None if tree.root_node.has_error else tree), new, tree
-        groups = None
         kept: set[int] = set()  # lone words put back (`lone_words_in_lists`): not blanked again
         for flattenings in itertools.count():
             src, tree, errors = self._macro_rounds(grammar, src, tree, alone, kept)
@@ -177,9 +176,8 @@ class Syntax(FilterOp):
                     return tree, src, tree
             if flattenings == MAX_FLATTENINGS:
                 return None, src, tree
-            if groups is None:
-                groups = cpre.plain_conditionals(src, cpre.comment_test(tree, src))
-            new, changed = grammar_gaps.flatten_conditionals(src, groups, errors)
+            groups = cpre.plain_conditionals(src, cpre.comment_test(tree, src))
+            new, changed = grammar_gaps.flatten_conditionals(src, groups)
             new, more = grammar_gaps.macro_arguments(new, grammar_gaps.macro_rows(errors))
             changed += more
             if not changed:
