@@ -353,6 +353,14 @@ GCC_AGREES = {  # name: (C text gcc accepts standalone, the same with a real err
     "complex": (  # C99 `_Complex`, which the grammar lacks, and <complex.h>'s `complex` (musl cexp.c)
         "#include <complex.h>\ndouble complex f(double complex z) { return z; }\n_Complex float q;\n",
         "#include <complex.h>\ndouble complex f(double complex z) { return z }\n_Complex float q;\n"),
+    "redirect": (  # glibc's `__REDIRECT (name, (parameters), alias)` declarator (stdlib.h, fcntl.h)
+        "#include <sys/cdefs.h>\n__BEGIN_DECLS\nextern long int __REDIRECT_NTH (strtol, (const char *__restrict __nptr,\n"
+        "\t\t\t\t       char **__restrict __endptr, int __base), __isoc23_strtol);\n__END_DECLS\n",
+        "#include <sys/cdefs.h>\n__BEGIN_DECLS\nextern long int __REDIRECT_NTH (strtol, (const char *__restrict __nptr,\n"
+        "\t\t\t\t       char **__restrict __endptr, int __base), __isoc23_strtol)\n__END_DECLS\n"),
+    "struct_members": (  # gcc takes a struct without its last `;`; not a member without its type
+        "struct s {\n  int a;\n  struct { int c; int d } in;\n  int b\n};\n",
+        "struct s {\n  int a;\n  xoff;\n};\n"),
     "macro_parameters": (  # a broken parameter list is an error where gcc reads it, not in a branch it skips
         "#if __STDC_VERSION__ < 201112L\n#define Align(t __alignof__(t)\n#endif\n#define Size(t) sizeof(t)\nint x;\n",
         "#define Align(t __alignof__(t)\nint x;\n"),

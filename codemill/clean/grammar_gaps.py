@@ -8,6 +8,7 @@ syntax stage accepts a retry only when the file then parses without any error.
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any
 
@@ -53,6 +54,7 @@ _GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[
                           rb"|\b_Complex\b|\b_Imaginary\b|(?:(?<=float )|(?<=double ))(?:complex|imaginary)\b"
                           rb"|\b(?:complex|imaginary)(?= (?:float|double|long)\b)")
 _WORD = re.compile(rb"[A-Za-z_]\w*")
+_NOT_NEWLINE = re.compile(rb"[^\n]")
 _INT_TYPE = rb"(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)"
 _ANONYMOUS_BITFIELD = re.compile(rb"^[ \t]*(?:" + _INT_TYPE + rb"[ \t]+)*" + _INT_TYPE + rb"[ \t]*:[ \t]*\w+[ \t]*;", re.M)
 _BLANKABLE_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef|include|include_next|import|pragma|line|ident)\b", re.M)
@@ -315,9 +317,14 @@ def macro_arguments(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[int
             name = call.group(1)
             before = data[a : call.start()].rstrip()
             word = _LAST_WORD.search(before)
+            if word is not None and word.group() not in _EXPRESSION_WORDS:
+                if _MACRO_SHAPE.fullmatch(name) and (last := _redirect(data, out, call)) is not None:
+                    row = bisect.bisect_right(starts, last) - 1  # the declaration's last line
+                    changed += [(r, starts[r], starts[r + 1] - 1 if r + 1 < len(starts) else len(data))
+                                for r in range(line + 1, row + 1)]
+                continue
             if name in _NOT_CALLEES or before.endswith((b"*", b".", b"->", b"::")) or (
-                    before.endswith(b"&") and not before.endswith(b"&&")) or (
-                    word is not None and word.group() not in _EXPRESSION_WORDS):
+                    before.endswith(b"&") and not before.endswith(b"&&")):
                 continue
             macro = _CAPS_NAME.fullmatch(name) is not None
             for x, y in _arguments(data, call.end(), b):
@@ -327,6 +334,22 @@ def macro_arguments(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[int
         if out[a:b] != data[a:b]:
             changed.append((line, a, b - 1 if data.endswith(b"\n", a, b) else b))
     return bytes(out), changed
+
+
+MAX_REDIRECT_BYTES = 4096
+
+
+def _redirect(data: bytes, out: bytearray, call: re.Match) -> int | None:
+    """A declarator that is a macro call naming the function first and its parameters second
+    (glibc's `extern int __REDIRECT (fcntl, (int __fd, int __cmd, ...), fcntl64);`): in `out`,
+    everything but the name blanked (lines kept); the offset of its `)`, or None when it is not one."""
+    args = _arguments(data, call.end(), min(len(data), call.end() + MAX_REDIRECT_BYTES))
+    if len(args) < 2 or not _WORD.fullmatch(data[args[0][0] : args[0][1]]) or data[args[1][0]] != 40:  # `(`
+        return None
+    close = data.index(b")", args[-1][1])
+    for x, y in ((call.start(), args[0][0]), (args[0][1], close + 1)):
+        out[x:y] = _NOT_NEWLINE.sub(b" ", data[x:y])
+    return close
 
 
 def _arguments(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
@@ -353,9 +376,9 @@ def _arguments(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
         return []
     out = []
     for x, y in spans:
-        while x < y and data[x] in b" \t":
+        while x < y and data[x] in b" \t\r\n":
             x += 1
-        while y > x and data[y - 1] in b" \t":
+        while y > x and data[y - 1] in b" \t\r\n":
             y -= 1
         if y > x:
             out.append((x, y))

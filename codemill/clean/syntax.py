@@ -123,6 +123,8 @@ class Syntax(FilterOp):
         try:
             tree = parse.parse_bytes(grammar, src, self.timeout_s)
             verdict, ratio = tree_verdict(tree, src)
+            if not verdict.ok and grammar == "c" and tscheck.only_missing_struct_semicolons(tree):
+                verdict, ratio = pycheck.OK, 0.0  # a GNU C extension
             last_src, last_tree = src, tree
             if not verdict.ok and (cplusplus is not None or grammar in RETRY_GRAMMARS):
                 retried, last_src, last_tree = self._retry(grammar, src, tree, cplusplus is not None, alone)
@@ -372,6 +374,7 @@ def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
     if grammar in C_FAMILY:
         if (bad := cpre.bad_directive(src, cpre.comment_test(tree, src))) is not None:
             return Verdict(False, bad[0] + 1, None, bad[1], pycheck.SYNTAX_ERROR)
+        return tscheck.c_member_rule(tree, src)
     return None
 
 
