@@ -358,9 +358,9 @@ GCC_AGREES = {  # name: (C text gcc accepts standalone, the same with a real err
         "\t\t\t\t       char **__restrict __endptr, int __base), __isoc23_strtol);\n__END_DECLS\n",
         "#include <sys/cdefs.h>\n__BEGIN_DECLS\nextern long int __REDIRECT_NTH (strtol, (const char *__restrict __nptr,\n"
         "\t\t\t\t       char **__restrict __endptr, int __base), __isoc23_strtol)\n__END_DECLS\n"),
-    "struct_members": (  # gcc takes a struct without its last `;`; not a member without its type
+    "struct_semicolon": (  # gcc takes a struct without its last `;` (C only)
         "struct s {\n  int a;\n  struct { int c; int d } in;\n  int b\n};\n",
-        "struct s {\n  int a;\n  xoff;\n};\n"),
+        "struct s {\n  int a\n  int b;\n};\n"),
     "macro_parameters": (  # a broken parameter list is an error where gcc reads it, not in a branch it skips
         "#if __STDC_VERSION__ < 201112L\n#define Align(t __alignof__(t)\n#endif\n#define Size(t) sizeof(t)\nint x;\n",
         "#define Align(t __alignof__(t)\nint x;\n"),

@@ -141,8 +141,12 @@ def _macro_words(data: bytes, a: int, b: int) -> list[tuple[int, int]]:
 
 
 def _is_word(data: bytes, tok: tuple[int, int]) -> bool:
+    """A word of a declaration's specifiers (`__attribute__` and `asm` end the run, as a `(` would)."""
     c = data[tok[0]]
-    return c == 95 or 65 <= c <= 90 or 97 <= c <= 122  # _ A-Z a-z
+    return (c == 95 or 65 <= c <= 90 or 97 <= c <= 122) and data[tok[0] : tok[1]] not in _RUN_ENDS  # _ A-Z a-z
+
+
+_RUN_ENDS = frozenset(b"__attribute__ __attribute __asm__ __asm asm __declspec".split())
 
 
 def _drop_in_specifiers(words: list[bytes], shaped: list[int], last_is_name: bool) -> list[int]:

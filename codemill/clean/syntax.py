@@ -374,7 +374,6 @@ def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
     if grammar in C_FAMILY:
         if (bad := cpre.bad_directive(src, cpre.comment_test(tree, src))) is not None:
             return Verdict(False, bad[0] + 1, None, bad[1], pycheck.SYNTAX_ERROR)
-        return tscheck.c_member_rule(tree, src)
     return None
 
 

@@ -160,30 +160,3 @@ def _at(node: Any, message: str) -> Verdict:
     row, col = node.start_point
     return Verdict(False, row + 1, col + 1, message, SYNTAX_ERROR)
 
-
-#: a line that is one lowercase name and `;`: in a struct, a member whose type was lost
-_LONE_NAME_LINE = re.compile(rb"\n[ \t]*([a-z_][a-z0-9_]*)[ \t]*;")
-#: names that look like types (`u32;`, `size_t;`: a member whose name was lost, which gcc only warns about)
-_TYPE_LIKE = re.compile(rb"\w*_t|_*[us]\d+|__(?:be|le)\d+|u?int\d*|\w*_type|bool|float|double")
-_STATEMENT_WORDS = frozenset(b"break continue return".split())
-MAX_LONE_NAMES = 64
-
-
-def c_member_rule(tree: Any, data: bytes) -> Verdict | None:
-    """A struct or union member that is a lowercase name alone (`xoff;`, its type deleted): gcc and
-    g++ reject it ("expected specifier-qualifier-list", "does not name a type"); the grammar takes
-    the name for a type without a declarator."""
-    root = tree.root_node
-    for k, m in enumerate(_LONE_NAME_LINE.finditer(data)):
-        name = m.group(1)
-        if k >= MAX_LONE_NAMES:
-            break
-        if name in _STATEMENT_WORDS or _TYPE_LIKE.fullmatch(name):
-            continue
-        node = root.descendant_for_byte_range(m.start(1), m.end(1))
-        parent = node.parent if node is not None and node.type == "type_identifier" else None
-        if parent is not None and parent.type == "field_declaration" and parent.named_child_count == 1:
-            row, col = node.start_point
-            return Verdict(False, row + 1, _char_col(data, node.start_byte, col),
-                           f"expected specifier-qualifier-list before '{name.decode()}'", SYNTAX_ERROR)
-    return None
