@@ -11,21 +11,17 @@ successful repair); null when the language has no checker.
 
 from __future__ import annotations
 
-import bisect
-import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pyarrow as pa
 
 from codemill import parse
-from codemill.clean import cconfig, cpre, extcheck, grammar_gaps, pycheck, repair, repair_tree, tscheck
+from codemill.clean import cpre, cretry, extcheck, pycheck, repair, repair_tree, tscheck
 from codemill.clean.pycheck import Verdict
 from codemill.clean.tscheck import tree_verdict
 from codemill.ops import FilterOp
 from codemill.params import ParamError, param
-from codemill.parse import ErrorSite
 from codemill.record import utf8_of
 from codemill.registry import OPS
 
@@ -37,16 +33,6 @@ DEFAULT_LANGS = [
 TOO_LARGE = "too large to check"
 #: C-family languages: is `__cplusplus` defined (for blanking inactive preprocessor branches)?
 C_FAMILY = {"c": False, "objective-c": False, "c-header": True, "cpp": True, "cuda": True}
-RETRY_GRAMMARS = frozenset({"typescript", "tsx"})
-MAX_RETRY_ERRORS = 300  # files with more error nodes get no retry (C macros, newer TypeScript): saves a parse
-MAX_RETRY_ROUNDS = 3  # C-family: rounds of macro blanking around the errors the last round left
-MAX_FLATTENINGS = 1  # C-family: times the riskier guesses are made around the errors left, each followed by the rounds
-#: C-family files larger than this get no fallback: on the 10% corpus none of the 15 over 200 KB that reached it
-#: (Windows SDK headers) passed with it, and they took a quarter of its time
-MAX_FALLBACK_BYTES = 200_000
-#: C-family files with more error nodes left after the macro rounds get no `c_config` retry: on the 10%
-#: corpus none with over 27 passed with it, and they cost a quarter of the retry's time
-MAX_CONFIG_ERRORS = 100
 #: `.h` is C or C++: a header that fails one grammar, and shows C++ words, is tried with the other
 HEADER_ALTERNATIVE = {"c": "cpp", "c-header": "c", "cpp": "c"}
 
@@ -101,6 +87,7 @@ class Syntax(FilterOp):
             raise ParamError("min_kept_fraction", "must be between 0 and 1")
         self.writes = CHECK_COLUMNS + (REPAIR_COLUMNS if self.on_error == "repair" else ())
         self._langs = frozenset(self.langs)
+        self._retrier = cretry.Retrier(self.timeout_s)
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -129,14 +116,14 @@ class Syntax(FilterOp):
             if not verdict.ok and grammar == "c" and tscheck.only_missing_struct_semicolons(tree):
                 verdict, ratio = pycheck.OK, 0.0  # a GNU C extension
             last_src, last_tree = src, tree
-            if not verdict.ok and (cplusplus is not None or grammar in RETRY_GRAMMARS):
-                retried, last_src, last_tree = self._retry(grammar, src, tree, cplusplus is not None, alone)
+            if not verdict.ok and (cplusplus is not None or grammar in cretry.RETRY_GRAMMARS):
+                retried, last_src, last_tree = self._retrier.retry(grammar, src, tree, cplusplus is not None, alone)
                 if retried is not None:
                     verdict, ratio = pycheck.OK, 0.0
                     tree = retried
             rule = _language_rule(grammar, pre, tree) if verdict.ok else None
             if (rule is not None or not verdict.ok) and cplusplus is not None and self.c_config == "gcc-linux":
-                configured = self._configured(grammar, pre, last_src, last_tree, cplusplus, alone)
+                configured = self._retrier.configured(grammar, pre, last_src, last_tree, cplusplus, alone)
                 if configured is not None:
                     return pycheck.OK, 0.0, configured, False
         except parse.ParseTimeout as e:
@@ -145,122 +132,6 @@ class Syntax(FilterOp):
         if rule is not None:
             return rule, 1.0 / max(1, len(src)), tree, own
         return verdict, ratio, tree, own
-
-    def _retry(self, grammar: str, src: bytes, tree: Any, c_family: bool, alone: list[tuple[int, bytes]]
-               ) -> tuple[Any | None, bytes, Any]:
-        """(the tree of `src` with grammar gaps blanked if that parses without errors, else None;
-        the last text tried; its tree).
-
-        C-family files get up to MAX_RETRY_ROUNDS rounds, each blanking probable macros around the
-        errors the previous round left (one macro often hides the next); each round is an
-        incremental re-parse of the changed lines only. Errors left after that get what is riskier
-        to guess, and the rounds again, up to MAX_FLATTENINGS times: the directive lines of the `#if`
-        groups without `#else` they lie in blanked (`cpre.plain_conditionals`: all code kept), and
-        type or operator arguments of calls around them replaced by `0` (`va_arg(ap, char *)`), glibc's
-        `__REDIRECT` declarators reduced to their name (files up to MAX_FALLBACK_BYTES).
-        """
-        if not c_family:
-            new, changed = grammar_gaps.blank_newer_typescript(src)
-            if not changed or len(list(itertools.islice(parse.error_sites(tree), MAX_RETRY_ERRORS + 1))) > MAX_RETRY_ERRORS:
-                return None, src, tree
-            tree = self._reparse(grammar, new, tree, changed)
-            return (None if tree.root_node.has_error else tree), new, tree
-        kept: set[int] = set()  # lone words put back (`lone_words_in_lists`): not blanked again
-        for flattenings in itertools.count():
-            src, tree, errors = self._macro_rounds(grammar, src, tree, alone, kept)
-            if errors is None:
-                return None, src, tree
-            if not errors:
-                if not (words := grammar_gaps.lone_words_in_lists(tree, alone)):
-                    return tree, src, tree
-                src, changed = grammar_gaps.restore_words(src, words)
-                tree = self._reparse(grammar, src, tree, changed)
-                kept.update(offset for offset, _ in words)
-                alone[:] = [w for w in alone if w[0] not in kept]
-                errors = list(itertools.islice(parse.error_sites(tree), MAX_RETRY_ERRORS + 1))
-                if not errors:
-                    return tree, src, tree
-            if flattenings == MAX_FLATTENINGS or len(src) > MAX_FALLBACK_BYTES:
-                return None, src, tree
-            groups = cpre.plain_conditionals(src, cpre.comment_test(tree, src))
-            new, changed = grammar_gaps.flatten_conditionals(src, groups)
-            new, more = grammar_gaps.macro_arguments(new, grammar_gaps.macro_rows(errors))
-            changed += more
-            if not changed:
-                return None, src, tree
-            src, tree = new, self._reparse(grammar, new, tree, changed)
-
-    def _without_lone_list_words(self, grammar: str, src: bytes, tree: Any, alone: list[tuple[int, bytes]]) -> Any:
-        """`tree`, the clean parse of `src`, if no word blanked alone on its line was in a list;
-        else the parse with those words put back if that is clean too, else None."""
-        words = grammar_gaps.lone_words_in_lists(tree, alone)
-        if not words:
-            return tree
-        new, changed = grammar_gaps.restore_words(src, words)
-        tree = self._reparse(grammar, new, tree, changed)
-        return None if tree.root_node.has_error else tree
-
-    def _macro_rounds(self, grammar: str, src: bytes, tree: Any, alone: list[tuple[int, bytes]],
-                      kept: set[int]) -> tuple[bytes, Any, list[ErrorSite] | None]:
-        """The last text and tree of up to MAX_RETRY_ROUNDS rounds of macro blanking, and the errors
-        left in that tree ([] when it parses cleanly; None when there are too many to go on). The
-        words blanked alone on their line are added to `alone`; those at offsets in `kept` stay."""
-        before = MAX_RETRY_ERRORS
-        seen: set[int] = set()  # lines already searched for macros: a later round skips them
-        for round_ in itertools.count():
-            errors = list(itertools.islice(parse.error_sites(tree), before + 1))
-            if len(errors) > before:  # hopeless, or the last round made it worse
-                return src, tree, None
-            rows = grammar_gaps.macro_rows(errors) - seen
-            if not errors or round_ == MAX_RETRY_ROUNDS or (len(errors) == before and not rows):
-                return src, tree, errors  # clean, out of rounds, or the same errors on lines already searched
-            seen |= rows
-            new, changed = grammar_gaps.blank_macro_words(src, rows, alone, kept)
-            if not changed:
-                return src, tree, errors
-            before = len(errors)
-            src, tree = new, self._reparse(grammar, new, tree, changed)
-
-    def _reparse(self, grammar: str, new: bytes, tree: Any, changed: list[tuple[int, int, int]]) -> Any:
-        """Parse `new`, `tree`'s text with same-length edits on the `changed` (line, start, end)
-        spans: tree-sitter re-parses only around them."""
-        edited = tree.copy()
-        for line, a, b in changed:
-            edited.edit(a, b, b, (line, 0), (line, b - a), (line, b - a))
-        return parse.parse_bytes(grammar, new, self.timeout_s, old_tree=edited)
-
-    def _configured(self, grammar: str, pre: bytes, src: bytes, tree: Any, cplusplus: bool,
-                    alone: list[tuple[int, bytes]]) -> Any | None:
-        """The tree of `src` with the branches gcc on Linux skips blanked (`cconfig`), when that
-        parses without errors (after macro retries around what is left) and passes the directive
-        rules; else None. An incremental re-parse of `tree`, the tree of `src`."""
-        errors = list(itertools.islice(parse.error_nodes(tree), MAX_CONFIG_ERRORS + 1))
-        if len(errors) > MAX_CONFIG_ERRORS:
-            return None
-        regions = [(a, b) for a, b in cconfig.skipped_regions(pre, cplusplus, cpre.comment_test(tree, pre)) if pre[a:b].strip()]
-        if not regions:
-            return None  # nothing to skip that is not blank already (a macro retry may have blanked a bad
-            # `#define` in `src`: the directive rules read `pre`)
-        if errors and not _overlaps(errors, regions):
-            return None  # no error touches a skipped branch: blanking them would not fix it (measured: none did)
-        new = cpre.blank_regions(src, regions)
-        edited = tree.copy()
-        row, pos = 0, 0  # lines counted once over the file, region by region (they are sorted)
-        for a, b in regions:
-            row += src.count(b"\n", pos, a)
-            col = a - (src.rfind(b"\n", 0, a) + 1)
-            end_row = row + src.count(b"\n", a, b)
-            end_col = b - (src.rfind(b"\n", 0, b) + 1)
-            edited.edit(a, b, b, (row, col), (end_row, end_col), (end_row, end_col))
-            row, pos = end_row, b
-        tree = parse.parse_bytes(grammar, new, self.timeout_s, old_tree=edited)
-        if tree.root_node.has_error:
-            tree = self._retry(grammar, new, tree, True, alone)[0]
-            if tree is None:
-                return None
-        elif (tree := self._without_lone_list_words(grammar, new, tree, alone)) is None:
-            return None
-        return None if _language_rule(grammar, cpre.blank_regions(pre, regions), tree) is not None else tree
 
     def _external(self, lang: str) -> list[str] | None:
         cmd = self.external.get(lang)
@@ -376,19 +247,8 @@ def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
     if grammar == "ruby":
         return tscheck.ruby_rule(tree, src)
     if grammar in C_FAMILY:
-        if (bad := cpre.bad_directive(src, cpre.comment_test(tree, src))) is not None:
-            return Verdict(False, bad[0] + 1, None, bad[1], pycheck.SYNTAX_ERROR)
+        return cretry.c_rule(src, tree)
     return None
-
-
-def _overlaps(nodes: Iterable[Any], regions: list[tuple[int, int]]) -> bool:
-    """Does any node's byte span meet one of the sorted, disjoint `regions`?"""
-    starts = [a for a, _ in regions]
-    for node in nodes:
-        i = bisect.bisect_right(starts, node.end_byte) - 1  # the last region starting before the node ends
-        if i >= 0 and regions[i][1] > node.start_byte:
-            return True
-    return False
 
 
 def _cplusplus_words(data: bytes) -> bool:
