@@ -161,14 +161,20 @@ def error_sites(tree: Any) -> Iterator[ErrorSite]:
     stack: list[tuple[Any, Any, list[Any], int, int]] = []
     if root.has_error:
         kids = root.children
-        stack.extend((kids[i], root, kids, i, 0) for i in range(len(kids) - 1, -1, -1))
+        stack.extend((kids[i], root, kids, i, 0) for i in _with_errors(kids))
     while stack:
         node, parent, siblings, index, depth = stack.pop()
         if node.is_error or node.is_missing:
             yield ErrorSite(node, parent, siblings, index, depth)
-        elif node.has_error:
+        else:
             kids = node.children
-            stack.extend((kids[i], node, kids, i, depth + 1) for i in range(len(kids) - 1, -1, -1))
+            stack.extend((kids[i], node, kids, i, depth + 1) for i in _with_errors(kids))
+
+
+def _with_errors(kids: list[Any]) -> list[int]:
+    """Indices of the children that are or hold an error, last first (for a stack); only those are
+    entered, so an initializer of a million numbers with one error costs one pass over them."""
+    return [i for i in range(len(kids) - 1, -1, -1) if kids[i].has_error or kids[i].is_missing]
 
 
 _AST_KEY = "_py_ast"  # (text object, ast.Module)
