@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from codemill.clean.cpre import blank_span
 from codemill.clean.grammar_gaps import (
     _C_KEYWORDS,
     _COMMENT_LINE,
@@ -20,9 +21,8 @@ from codemill.clean.grammar_gaps import (
     _TYPE_KEYWORDS,
     _WORD,
     _blank,
+    line_span,
 )
-
-_NOT_NEWLINE = re.compile(rb"[^\n]")
 
 
 def flatten_conditionals(data: bytes, groups: list[tuple[int, int, list[tuple[int, int, int]]]]
@@ -58,13 +58,12 @@ _NOT_CALLEES = _C_KEYWORDS | _TYPE_KEYWORDS | frozenset(
 _EXPRESSION_WORDS = frozenset(b"return case else do".split())  # a call may follow these words, no other
 
 
-def macro_arguments(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[int, int, int]]]:
+def macro_arguments(data: bytes, lines: set[int], starts: list[int]) -> tuple[bytes, list[tuple[int, int, int]]]:
     """`data` with type and operator arguments of calls on the given 0-based lines replaced by `0`
-    (see above), and the changed lines. A call after a word other than `return` (a declarator:
-    `int f(int, char *)`) or after `*`/`&` is left alone."""
+    (see above), and the changed lines (`starts`: `grammar_gaps.line_starts(data)`). A call after a
+    word other than `return` (a declarator: `int f(int, char *)`) or after `*`/`&` is left alone."""
     out = bytearray(data)
     changed = []
-    starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
     for line in sorted(k for k in lines if 0 <= k < len(starts)):
         a = starts[line]
         b = starts[line + 1] if line + 1 < len(starts) else len(data)
@@ -77,8 +76,7 @@ def macro_arguments(data: bytes, lines: set[int]) -> tuple[bytes, list[tuple[int
             if word is not None and word.group() not in _EXPRESSION_WORDS:
                 if _MACRO_SHAPE.fullmatch(name) and (last := _redirect(data, out, call)) is not None:
                     row = bisect.bisect_right(starts, last) - 1  # the declaration's last line
-                    changed += [(r, starts[r], starts[r + 1] - 1 if r + 1 < len(starts) else len(data))
-                                for r in range(line + 1, row + 1)]
+                    changed += [line_span(starts, data, r) for r in range(line + 1, row + 1)]
                 continue
             if name in _NOT_CALLEES or before.endswith((b"*", b".", b"->", b"::")) or (
                     before.endswith(b"&") and not before.endswith(b"&&")):
@@ -105,7 +103,7 @@ def _redirect(data: bytes, out: bytearray, call: re.Match) -> int | None:
         return None
     close = data.index(b")", args[-1][1])
     for x, y in ((call.start(), args[0][0]), (args[0][1], close + 1)):
-        out[x:y] = _NOT_NEWLINE.sub(b" ", data[x:y])
+        blank_span(out, data, x, y)
     return close
 
 

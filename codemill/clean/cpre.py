@@ -185,9 +185,13 @@ def blank_regions(data: bytes, regions: list[tuple[int, int]]) -> bytes:
     """`data` with `regions` turned into spaces, newlines kept (offsets and lines stay true)."""
     out = bytearray(data)
     for a, b in regions:
-        out[a:b] = _NOT_NEWLINE.sub(b" ", data[a:b])
+        blank_span(out, data, a, b)
     return bytes(out)
 
+
+def blank_span(out: bytearray, data: bytes, a: int, b: int) -> None:
+    """`out[a:b]` (a copy of `data`) turned into spaces, newlines kept."""
+    out[a:b] = _NOT_NEWLINE.sub(b" ", data[a:b])
 
 
 def plain_conditionals(data: bytes, in_comment: Callable[[int], bool]) -> list[tuple[int, int, list[tuple[int, int, int]]]]:

@@ -67,12 +67,13 @@ class Retrier:
             tree = self._reparse(grammar, new, tree, changed)
             return (None if tree.root_node.has_error else tree), new, tree
         kept: set[int] = set()  # lone words put back (`lone_words_in_lists`): not blanked again
+        starts = grammar_gaps.line_starts(src)  # the same for every try: edits keep the newlines
         for flattenings in itertools.count():
-            src, tree, errors = self._macro_rounds(grammar, src, tree, alone, kept)
+            src, tree, errors = self._macro_rounds(grammar, src, tree, alone, kept, starts)
             if errors is None:
                 return None, src, tree
             if not errors:
-                src, tree = self._put_back_lone_list_words(grammar, src, tree, alone, kept)
+                src, tree = self._put_back_lone_list_words(grammar, src, tree, alone, kept, starts)
                 errors = list(itertools.islice(parse.error_sites(tree), MAX_RETRY_ERRORS + 1))
                 if not errors:
                     return tree, src, tree
@@ -80,26 +81,26 @@ class Retrier:
                 return None, src, tree
             groups = cpre.plain_conditionals(src, cpre.comment_test(tree, src))
             new, changed = c_fallback.flatten_conditionals(src, groups)
-            new, more = c_fallback.macro_arguments(new, grammar_gaps.macro_rows(errors))
+            new, more = c_fallback.macro_arguments(new, grammar_gaps.macro_rows(errors), starts)
             changed += more
             if not changed:
                 return None, src, tree
             src, tree = new, self._reparse(grammar, new, tree, changed)
 
     def _put_back_lone_list_words(self, grammar: str, src: bytes, tree: Any, alone: list[tuple[int, bytes]],
-                                  kept: set[int]) -> tuple[bytes, Any]:
+                                  kept: set[int], starts: list[int] | None) -> tuple[bytes, Any]:
         """`src` and `tree` (its clean parse) with the words blanked alone on their line that sit in
         a list put back and re-parsed (`grammar_gaps.lone_words_in_lists`); their offsets go to `kept`."""
         words = grammar_gaps.lone_words_in_lists(tree, alone)
         if not words:
             return src, tree
-        new, changed = grammar_gaps.restore_words(src, words)
+        new, changed = grammar_gaps.restore_words(src, words, grammar_gaps.line_starts(src) if starts is None else starts)
         kept.update(offset for offset, _ in words)
         alone[:] = [w for w in alone if w[0] not in kept]
         return new, self._reparse(grammar, new, tree, changed)
 
     def _macro_rounds(self, grammar: str, src: bytes, tree: Any, alone: list[tuple[int, bytes]],
-                      kept: set[int]) -> tuple[bytes, Any, list[ErrorSite] | None]:
+                      kept: set[int], starts: list[int]) -> tuple[bytes, Any, list[ErrorSite] | None]:
         """The last text and tree of up to MAX_RETRY_ROUNDS rounds of macro blanking, and the errors
         left in that tree ([] when it parses cleanly; None when there are too many to go on). The
         words blanked alone on their line are added to `alone`; those at offsets in `kept` stay."""
@@ -113,7 +114,7 @@ class Retrier:
             if not errors or round_ == MAX_RETRY_ROUNDS or (len(errors) == before and not rows):
                 return src, tree, errors  # clean, out of rounds, or the same errors on lines already searched
             seen |= rows
-            new, changed = grammar_gaps.blank_macro_words(src, rows, alone, kept)
+            new, changed = grammar_gaps.blank_macro_words(src, rows, alone, kept, starts)
             if not changed:
                 return src, tree, errors
             before = len(errors)
@@ -157,7 +158,7 @@ class Retrier:
             if tree is None:
                 return None
         else:
-            new, tree = self._put_back_lone_list_words(grammar, new, tree, alone, set())
+            new, tree = self._put_back_lone_list_words(grammar, new, tree, alone, set(), None)
             if tree.root_node.has_error:
                 return None
         return None if c_rule(cpre.blank_regions(pre, regions), tree) is not None else tree

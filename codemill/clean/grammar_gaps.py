@@ -8,6 +8,7 @@ syntax stage accepts a retry only when the file then parses without any error.
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any
 
@@ -53,6 +54,7 @@ _GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[
                           rb"|\b_Complex\b|\b_Imaginary\b|(?:(?<=float )|(?<=double ))(?:complex|imaginary)\b"
                           rb"|\b(?:complex|imaginary)(?= (?:float|double|long)\b)")
 _WORD = re.compile(rb"[A-Za-z_]\w*")
+_NEWLINE = re.compile(rb"\n")
 _INT_TYPE = rb"(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)"
 _ANONYMOUS_BITFIELD = re.compile(rb"^[ \t]*(?:" + _INT_TYPE + rb"[ \t]+)*" + _INT_TYPE + rb"[ \t]*:[ \t]*\w+[ \t]*;", re.M)
 _BLANKABLE_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef|include|include_next|import|pragma|line|ident)\b", re.M)
@@ -189,16 +191,23 @@ def lone_words_in_lists(tree: Any, alone: list[tuple[int, bytes]]) -> list[tuple
     return found
 
 
-def restore_words(data: bytes, words: list[tuple[int, bytes]]) -> tuple[bytes, list[tuple[int, int, int]]]:
+def line_starts(data: bytes) -> list[int]:
+    """Offsets where the lines of `data` start. Every edit of a retry keeps the newlines where they
+    are, so one list serves all of a file's rounds."""
+    return [0] + [m.end() for m in _NEWLINE.finditer(data)]
+
+
+def line_span(starts: list[int], data: bytes, row: int) -> tuple[int, int, int]:
+    """(row, start, end) of a 0-based line, its newline left out."""
+    return row, starts[row], starts[row + 1] - 1 if row + 1 < len(starts) else len(data)
+
+
+def restore_words(data: bytes, words: list[tuple[int, bytes]], starts: list[int]) -> tuple[bytes, list[tuple[int, int, int]]]:
     """`data` with blanked `words` put back at their offsets, and the changed lines."""
     out = bytearray(data)
-    changed = []
     for offset, word in words:
         out[offset : offset + len(word)] = word
-        a = data.rfind(b"\n", 0, offset) + 1
-        b = data.find(b"\n", offset)
-        changed.append((data.count(b"\n", 0, offset), a, len(data) if b < 0 else b))
-    return bytes(out), changed
+    return bytes(out), [line_span(starts, data, bisect.bisect_right(starts, offset) - 1) for offset, _ in words]
 
 
 def _directive_start(data: bytes, starts: list[int], line: int) -> int:
@@ -211,10 +220,12 @@ def _directive_start(data: bytes, starts: list[int], line: int) -> int:
 
 
 def blank_macro_words(data: bytes, lines: set[int], alone: list[tuple[int, bytes]] | None = None,
-                      kept: frozenset[int] | set[int] = frozenset()) -> tuple[bytes, list[tuple[int, int, int]]]:
+                      kept: frozenset[int] | set[int] = frozenset(), starts: list[int] | None = None
+                      ) -> tuple[bytes, list[tuple[int, int, int]]]:
     """`data` with probable macros and grammar gaps blanked on the given 0-based lines (a caller passes
     the lines around its parse errors), and the changed lines as (line, start byte, end byte), for an
-    incremental re-parse. A blanked directive takes its continuation lines with it. The words
+    incremental re-parse (`starts`: `line_starts(data)`, if the caller has it). A blanked directive
+    takes its continuation lines with it. The words
     blanked alone on their line (`__BEGIN_DECLS`) are added to `alone` with their offsets; words
     at offsets in `kept` are left as they are.
 
@@ -227,7 +238,7 @@ def blank_macro_words(data: bytes, lines: set[int], alone: list[tuple[int, bytes
         return data, []
     out = bytearray(data)
     changed = []
-    starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+    starts = line_starts(data) if starts is None else starts
     continued = -1  # last line of a blanked directive (with its `\\` continuation lines)
     for line in sorted(k for k in lines if 0 <= k < len(starts)):
         line = _directive_start(data, starts, line)  # a `/* comment */` in a `#define` body ends it for the grammar

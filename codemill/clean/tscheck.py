@@ -159,4 +159,3 @@ def ruby_rule(tree: Any, data: bytes) -> Verdict | None:
 def _at(node: Any, message: str) -> Verdict:
     row, col = node.start_point
     return Verdict(False, row + 1, col + 1, message, SYNTAX_ERROR)
-
