@@ -188,6 +188,12 @@ def test_parameters_are_validated() -> None:
 GLIBC_HEADERS = ["errno.h", "locale.h", "setjmp.h", "grp.h"]  # gcc -fsyntax-only accepts each of them
 
 
+def _gcc_accepts(texts: dict[str, str]) -> dict[str, bool]:
+    """`gcc -fsyntax-only` on each C text (the reference the benchmark uses)."""
+    return {k: subprocess.run(["gcc", "-fsyntax-only", "-w", "-x", "c", "-"], input=t.encode(),
+                              capture_output=True).returncode == 0 for k, t in texts.items()}
+
+
 def _verdicts(texts: dict[str, str], lang: str, ext: str) -> dict[str, dict]:
     res = check([{"id": k, "text": t, "lang": lang, "path": k + ext} for k, t in texts.items()], on_error="keep")
     return {r["id"]: r for r in res.kept}
@@ -261,9 +267,7 @@ def test_branches_gcc_skips_on_linux_do_not_count_and_live_ones_do() -> None:
                 c_config="none")
     assert {r["id"]: r["syntax_ok"] for r in res.kept} == dict.fromkeys(want, False)
     if shutil.which("gcc"):
-        gcc = {k: subprocess.run(["gcc", "-fsyntax-only", "-x", "c", "-"], input=t.encode(),
-                                 capture_output=True).returncode == 0 for k, t in texts.items()}
-        assert gcc == want
+        assert _gcc_accepts(texts) == want
 
 
 def test_macro_words_are_blanked_only_where_c_syntax_says_they_are_macros() -> None:
@@ -376,6 +380,4 @@ def test_what_only_the_preprocessor_resolves_is_accepted_and_errors_around_it_ar
     assert {k: r["syntax_ok"] for k, r in got.items()} == want
     assert "parameter list" in got["macro_parameters-bad"]["syntax_error"]
     if shutil.which("gcc"):
-        gcc = {k: subprocess.run(["gcc", "-fsyntax-only", "-w", "-x", "c", "-"], input=t.encode(),
-                                 capture_output=True).returncode == 0 for k, t in texts.items()}
-        assert gcc == want
+        assert _gcc_accepts(texts) == want
