@@ -12,7 +12,7 @@ import warnings
 import pytest
 
 from codemill import api
-from codemill.clean import cconfig, cpre, grammar_gaps
+from codemill.clean import cconfig, cpre, grammar_gaps, ppexpr
 from codemill.clean.normalize import decode_bytes
 from codemill.ops import Reject
 from tests.conftest import STDLIB
@@ -365,10 +365,54 @@ GCC_AGREES = {  # name: (C text gcc accepts standalone, the same with a real err
     "struct_semicolon": (  # gcc takes a struct without its last `;` (C only)
         "struct s {\n  int a;\n  struct { int c; int d } in;\n  int b\n};\n",
         "struct s {\n  int a\n  int b;\n};\n"),
+    "empty_typedef": (  # a typedef that names nothing: gcc warns "useless type name in empty declaration" (C only)
+        "typedef unsigned ;\ntypedef struct { int a; } ;\nint x;\n",
+        "typedef unsigned ;\ntypedef struct { int a; } ;\nint x = ;\n"),
+    "if_expression": (  # a condition damaged by a deleted token (glibc ieee754.h); an operator macro is fine
+        "#define OP ==\n#if defined(A) && (B + 1) > 2 || __has_include(<x.h>) || 'a' == 97\nint y;\n#endif\n"
+        "#if 0 OP 1\n#endif\nint x;\n",
+        "#if __BYTE_ORDER ==\nint x;\n#endif\n"),
     "macro_parameters": (  # a broken parameter list is an error where gcc reads it, not in a branch it skips
         "#if __STDC_VERSION__ < 201112L\n#define Align(t __alignof__(t)\n#endif\n#define Size(t) sizeof(t)\nint x;\n",
         "#define Align(t __alignof__(t)\nint x;\n"),
 }
+
+
+def test_cpp_deleted_functions_outside_a_class_are_valid_and_errors_near_them_still_count() -> None:
+    """`template <class T> T cos(T) = delete;` at namespace scope (pocketfft): tree-sitter-cpp takes
+    `= delete` only in a class. g++ agrees where installed."""
+    texts = {
+        "ok": "namespace d {\ntemplate <typename T>\nT cos(T) = delete;\nvoid f(int) noexcept = delete;\n"
+              "struct A { A() = delete; };\n}\n",
+        "bad": "namespace d {\ntemplate <typename T>\nT cos(T) = delete;\nint g(int x { return x; }\n}\n",
+    }
+    got = {k: r["syntax_ok"] for k, r in _verdicts(texts, "cpp", ".cpp").items()}
+    assert got == {"ok": True, "bad": False}
+    if shutil.which("g++"):
+        assert {k: subprocess.run(["g++", "-fsyntax-only", "-w", "-x", "c++", "-"], input=t.encode(),
+                                  capture_output=True).returncode == 0 for k, t in texts.items()} == got
+
+
+IF_CONDITIONS = {  # condition: gcc's error for it (None: well-formed); every name undefined unless defined here
+    "defined X && (Y + 1) > 2 || !defined(Z)": None, "~1 - -2 ? 3 : 4": None, "'a' == 97 && L'b'": None,
+    "0x10UL >= 1000 && 010": None, "__has_include(<stdio.h>) && __has_include(\"x.h\")": None, "(1, 2)": None,
+    "1 ==": "operator '==' has no right operand", "&& 1": "operator '&&' has no left operand",
+    "A = 1": 'token "=" is not valid in preprocessor expressions', "A B": 'missing binary operator before token "B"',
+    "defined A defined B": 'missing binary operator before token "defined"', "1 2": 'missing binary operator before token "2"',
+    "()": "missing expression between '(' and ')'", "1 ? 2": "'?' without following ':'",
+    "1 : 2": "':' without preceding '?'", "1.5 > 1": "floating constant in preprocessor expression",
+    '"s"': 'token ""s"" is not valid in preprocessor expressions', "A + /* cut": "operator '+' has no right operand",
+}
+
+
+def test_if_conditions_are_judged_as_the_preprocessor_does() -> None:
+    got = {c: ppexpr.error(c.encode()) for c in IF_CONDITIONS}
+    assert got == IF_CONDITIONS
+    assert ppexpr.error(b"0 OP 1") is None  # OP may be a macro for an operator (boost's `AUX778076_OP_TOKEN`)
+    assert ppexpr.error(b"(" * 5000 + b"1" + b")" * 5000) is None  # too deep to judge: no verdict, no crash
+    if shutil.which("gcc"):
+        texts = {c: f"#if {c}\n#endif\n" for c in IF_CONDITIONS}
+        assert _gcc_accepts(texts) == {c: e is None for c, e in IF_CONDITIONS.items()}
 
 
 def test_what_only_the_preprocessor_resolves_is_accepted_and_errors_around_it_are_still_found() -> None:

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from codemill.clean import ppexpr
+
 _DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b((?:\\\r?\n|[^\n])*)", re.M)
 _QUICK = (b"__cplusplus", b"if 0", b"if 1")
 _NOT_NEWLINE = re.compile(rb"[^\n]")
@@ -278,8 +280,8 @@ def bad_directive(data: bytes, in_comment: Callable[[int], bool]) -> tuple[int, 
     """(0-based line, message) of the first directive the C preprocessor rejects: an unknown one
     (`#inclu`: tree-sitter takes any `#word` for a directive, and a file cut inside a directive
     ends in exactly such a word), a missing macro name (`#undef`, `#ifdef`), `#include` without a
-    header name, `#if` without a condition or with unbalanced parentheses, `defined` without a
-    name, and `#else`/`#endif` without their `#if`. `in_comment(offset)` tells a `#` line inside a
+    header name, `#if` without a condition, with unbalanced parentheses or not a well-formed
+    expression (`ppexpr`), `defined` without a name, and `#else`/`#endif` without their `#if`. `in_comment(offset)` tells a `#` line inside a
     block comment (text, not a directive)."""
     depth, seen_else = 0, [False]
     for m in _ANY_DIRECTIVE.finditer(data):
@@ -324,7 +326,7 @@ def _condition_error(cond: bytes) -> str | None:
         return 'operator "defined" requires an identifier'
     if _DEFINED_UNCLOSED.search(cond) or cond.count(b"(") != cond.count(b")"):
         return "missing ')' in expression"
-    return None
+    return ppexpr.error(cond)
 
 
 TREE_QUERIES = 256

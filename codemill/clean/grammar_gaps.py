@@ -21,7 +21,7 @@ from codemill.parse import ErrorSite
 # lacks: directives inside an enum or initializer (`#define REG_R8 REG_R8` between enumerators), null
 # directives (`# /* comment */`), `_Thread_local`, `__asm__("r1")` before an initializer, anonymous
 # bit-fields (`int :4;`), `__attribute__((...))` before a typedef's type, `_Complex` (and <complex.h>'s
-# `double complex`).
+# `double complex`), C++'s deleted function outside a class (`template <class T> T cos(T) = delete;`).
 _MACRO_NAME = rb"(?:_*[A-Z][A-Z0-9_]{2,}|__\w+)"  # ALL_CAPS or __reserved: what macro names look like
 _MACRO_SHAPE = re.compile(_MACRO_NAME)
 _ATTRIBUTE_SUFFIX = re.compile(  # macro names that say they are attributes, not types (`WINAPI`, `U_EXPORT2`)
@@ -52,7 +52,8 @@ _LEADING_MACRO_CALLS = re.compile(  # `LZ4_DEPRECATED("use X instead") LZ4LIB_AP
     + rb"(?:[ \t]+" + _MACRO_NAME + rb")*[ \t]*(?=" + _DECLARATION_START + rb")")
 _GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[^"\n]*"\s*\)|\b__attribute__[ \t]*\(' + _PARENS + rb"\)"
                           rb"|\b_Complex\b|\b_Imaginary\b|(?:(?<=float )|(?<=double ))(?:complex|imaginary)\b"
-                          rb"|\b(?:complex|imaginary)(?= (?:float|double|long)\b)")
+                          rb"|\b(?:complex|imaginary)(?= (?:float|double|long)\b)"
+                          rb"|=[ \t]*delete(?=[ \t]*;)")
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 _NEWLINE = re.compile(rb"\n")
 _INT_TYPE = rb"(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)"

@@ -60,15 +60,19 @@ def tree_verdict(tree: Any, data: bytes) -> tuple[Verdict, float]:
     return verdict, min(1.0, bad / max(1, len(data)))
 
 
-def only_missing_struct_semicolons(tree: Any, limit: int = 50) -> bool:
-    """Are all of the tree's errors (at most `limit`) a missing `;` after the last member of a
-    struct or union? C compilers accept that (gcc: "no semicolon at end of struct or union", a
-    pedantic warning); C++ does not."""
+def only_tolerated_by_gnu_c(tree: Any, limit: int = 50) -> bool:
+    """Are all of the tree's errors (at most `limit`) what gcc's C accepts with a warning: a missing
+    `;` after the last member of a struct or union ("no semicolon at end of struct or union"), or a
+    typedef that names nothing (`typedef unsigned ;`, `typedef struct {...} ;`: "useless type name
+    in empty declaration")? g++ rejects both. For a tree of the file as it is: after a macro retry, a
+    typedef's name may be a word the retry blanked."""
     sites = list(itertools.islice(error_sites(tree), limit + 1))
     return 0 < len(sites) <= limit and all(
-        site.node.is_missing and site.node.type == ";" and site.parent is not None
-        and site.parent.type == "field_declaration" and site.parent.next_sibling is not None
-        and site.parent.next_sibling.type == "}" for site in sites)
+        site.node.is_missing and site.parent is not None and (
+            (site.node.type == ";" and site.parent.type == "field_declaration" and site.parent.next_sibling is not None
+             and site.parent.next_sibling.type == "}")
+            or (site.node.type == "type_identifier" and site.parent.type == "type_definition"))
+        for site in sites)
 
 
 # --- What real parsers reject although the grammar accepts it --------------------------------------
