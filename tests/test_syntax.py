@@ -410,6 +410,8 @@ def test_if_conditions_are_judged_as_the_preprocessor_does() -> None:
     assert got == IF_CONDITIONS
     assert ppexpr.error(b"0 OP 1") is None  # OP may be a macro for an operator (boost's `AUX778076_OP_TOKEN`)
     assert ppexpr.error(b"(" * 5000 + b"1" + b")" * 5000) is None  # too deep to judge: no verdict, no crash
+    assert ppexpr.error(b"(1") == "missing ')' in expression"  # cut short: an answer, not an IndexError
+    assert ppexpr.error(b"defined(") == 'operator "defined" requires an identifier'
     if shutil.which("gcc"):
         texts = {c: f"#if {c}\n#endif\n" for c in IF_CONDITIONS}
         assert _gcc_accepts(texts) == {c: e is None for c, e in IF_CONDITIONS.items()}

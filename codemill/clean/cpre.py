@@ -281,8 +281,8 @@ def bad_directive(data: bytes, in_comment: Callable[[int], bool]) -> tuple[int, 
     (`#inclu`: tree-sitter takes any `#word` for a directive, and a file cut inside a directive
     ends in exactly such a word), a missing macro name (`#undef`, `#ifdef`), `#include` without a
     header name, `#if` without a condition, with unbalanced parentheses or not a well-formed
-    expression (`ppexpr`), `defined` without a name, and `#else`/`#endif` without their `#if`. `in_comment(offset)` tells a `#` line inside a
-    block comment (text, not a directive)."""
+    expression (`ppexpr`), `defined` without a name, and `#else`/`#endif` without their `#if`.
+    `in_comment(offset)` tells a `#` line inside a block comment (text, not a directive)."""
     depth, seen_else = 0, [False]
     for m in _ANY_DIRECTIVE.finditer(data):
         name, rest = m.group(1), _COMMENT.sub(b" ", m.group(2))

@@ -37,18 +37,18 @@ class _Unknown(Exception):
 def error(cond: bytes) -> str | None:
     """gcc's message for the first flaw of the `#if` expression `cond` (comments already removed), or None."""
     cond = cond.replace(b"\\\r\n", b"  ").replace(b"\\\n", b" ")
-    toks = _tokens(cond[: cond.find(b"/*")] if b"/*" in cond else cond)  # a comment that goes on below
-    if toks is None:
-        return None  # a character no token starts with: left to the other rules
+    cut = cond[: cond.find(b"/*")] if b"/*" in cond else cond  # a comment that goes on below
+    toks = [(m.lastgroup or "", m.group(m.lastgroup or 0)) for m in _TOKEN.finditer(cut.rstrip())]
     pos = 0
 
     def peek() -> tuple[str, bytes]:
         return toks[pos] if pos < len(toks) else ("end", b"")
 
-    def take() -> tuple[str, bytes]:
+    def take() -> tuple[str, bytes]:  # past the end: ("end", b"") again, never an IndexError
         nonlocal pos
+        tok = peek()
         pos += 1
-        return toks[pos - 1]
+        return tok
 
     def operand(after: bytes | None) -> None:
         kind, tok = peek()
@@ -79,7 +79,8 @@ def error(cond: bytes) -> str | None:
             depth = 0
             while pos < len(toks):
                 k, t = take()
-                depth += k == "punct" and (t == b"(") - (t == b")")
+                if k == "punct":
+                    depth += (t == b"(") - (t == b")")
                 if depth == 0:
                     break
         elif kind == "number" and _floating(tok):
@@ -131,16 +132,3 @@ def _floating(number: bytes) -> bool:
     if number[:2] in (b"0x", b"0X"):
         return b"." in number or b"p" in number or b"P" in number
     return b"." in number or b"e" in number or b"E" in number
-
-
-def _tokens(text: bytes) -> list[tuple[str, bytes]] | None:
-    out, pos, end = [], 0, len(text.rstrip())
-    while pos < end:
-        m = _TOKEN.match(text, pos)
-        if m is None or m.end() == pos:
-            return None
-        kind = m.lastgroup
-        assert kind is not None
-        out.append((kind, m.group(kind)))
-        pos = m.end()
-    return out
