@@ -88,9 +88,14 @@ def run_codemill(src: Path, workers: int) -> tuple[float, float, dict]:
     return wall, cpu, json.loads((out / "stats.json").read_text())
 
 
-def cpu_breakdown(src: Path) -> dict[str, float]:
-    """CPU seconds (process_time, immune to other jobs) of the bare parsers and of each op, in one
-    process on the same records: where the segment's time goes."""
+def cpu_breakdown(src: Path, chunk: int = 200) -> dict[str, float]:
+    """CPU seconds (process_time) of the bare parsers and of each op, in one process on the same
+    records: where the segment's time goes.
+
+    The two sides are interleaved chunk by chunk (`chunk` records: the bare parsers, then the four
+    ops, the order swapped on every other chunk), so a machine whose speed drifts by a third
+    between minutes (docs/clean.md, Throughput) slows both sides alike; timing the bare parsers over
+    the whole corpus and then the ops moved the ratio between 1.05x and 1.46x from run to run."""
     import ast
     import warnings
 
@@ -100,25 +105,35 @@ def cpu_breakdown(src: Path) -> dict[str, float]:
     from codemill.parse import has_grammar, parse_bytes
 
     recs = [json.loads(line) for line in open(src, "rb")]
-    out: dict[str, float] = {}
-    warnings.simplefilter("ignore")
-    t0 = time.process_time()
-    for r in recs:
-        if r["lang"] == "python":
-            try:
-                ast.parse(r["text"])
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                pass
-        elif r["lang"] in DEFAULT_LANGS and has_grammar(r["lang"]):
-            parse_bytes(r["lang"], r["text"].encode("utf-8", "surrogatepass"))
-    out["bare parsers"] = time.process_time() - t0
-    batch = [{**r, "_nbytes": len(r["text"].encode("utf-8", "surrogatepass"))} for r in recs]
-    for name in ("normalize", "syntax", "code_quality", "redact"):
-        op = make_op(name)
+    ops = {name: make_op(name) for name in ("normalize", "syntax", "code_quality", "redact")}
+    for op in ops.values():
         op.setup()
+    out = dict.fromkeys(["bare parsers", *ops], 0.0)
+    warnings.simplefilter("ignore")
+
+    def bare(part: list[dict]) -> None:
         t0 = time.process_time()
-        batch = op.run_batch(batch, StageStats(name), [])
-        out[name] = time.process_time() - t0
+        for r in part:
+            if r["lang"] == "python":
+                try:
+                    ast.parse(r["text"])
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    pass
+            elif r["lang"] in DEFAULT_LANGS and has_grammar(r["lang"]):
+                parse_bytes(r["lang"], r["text"].encode("utf-8", "surrogatepass"))
+        out["bare parsers"] += time.process_time() - t0
+
+    def four(part: list[dict]) -> None:
+        batch = [{**r, "_nbytes": len(r["text"].encode("utf-8", "surrogatepass"))} for r in part]
+        for name, op in ops.items():
+            t0 = time.process_time()
+            batch = op.run_batch(batch, StageStats(name), [])
+            out[name] += time.process_time() - t0
+
+    for k in range(0, len(recs), chunk):
+        part = recs[k : k + chunk]
+        for side in ((bare, four) if k // chunk % 2 == 0 else (four, bare)):
+            side(part)
     return {k: round(v, 2) for k, v in out.items()}
 
 
