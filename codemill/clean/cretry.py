@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codemill import parse
-from codemill.clean import c_fallback, cconfig, cpre, grammar_gaps, pycheck
+from codemill.clean import c_fallback, cconfig, cpre, grammar_gaps, pycheck, tscheck
 from codemill.clean.pycheck import Verdict
 from codemill.parse import ErrorSite
 
@@ -33,11 +33,12 @@ MAX_FALLBACK_BYTES = 200_000
 MAX_CONFIG_ERRORS = 100
 
 
-def c_rule(src: bytes, tree: Any) -> Verdict | None:
-    """The C preprocessor's own errors that the grammar accepts (`cpre.bad_directive`)."""
+def c_rule(src: bytes, tree: Any, grammar: str) -> Verdict | None:
+    """The C preprocessor's own errors that the grammar accepts (`cpre.bad_directive`), then the
+    declarations it accepts that gcc/g++ reject (`tscheck.c_declaration_rule`)."""
     if (bad := cpre.bad_directive(src, cpre.comment_test(tree, src))) is not None:
         return Verdict(False, bad[0] + 1, None, bad[1], pycheck.SYNTAX_ERROR)
-    return None
+    return tscheck.c_declaration_rule(tree, src, grammar)
 
 
 @dataclass
@@ -161,7 +162,7 @@ class Retrier:
             new, tree = self._put_back_lone_list_words(grammar, new, tree, alone, set(), None)
             if tree.root_node.has_error:
                 return None
-        return None if c_rule(cpre.blank_regions(pre, regions), tree) is not None else tree
+        return None if c_rule(cpre.blank_regions(pre, regions), tree, grammar) is not None else tree
 
 
 def _overlaps(nodes: Iterable[Any], regions: list[tuple[int, int]]) -> bool:

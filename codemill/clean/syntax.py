@@ -247,7 +247,7 @@ def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
     if grammar == "ruby":
         return tscheck.ruby_rule(tree, src)
     if grammar in C_FAMILY:
-        return cretry.c_rule(src, tree)
+        return cretry.c_rule(src, tree, grammar)
     return None
 
 
