@@ -185,7 +185,7 @@ def c_declaration_rule(tree: Any, src: bytes, grammar: str) -> Verdict | None:
     """What gcc/g++ reject in declarations although the grammar accepts them: a type keyword as the
     declared name (`typedef unsigned long [18];`), two declarations run together by a lost `;`
     (`unsigned long a` / `unsigned long b;`, read as `unsigned long <type a> unsigned long b`); in C
-    (`grammar` "c") a flexible array member that is not the last member or sits in a union; in C++
+    and Objective-C a flexible array member that is not the last member or sits in a union; in C++
     a struct or class without a name that declares nothing outside a class (`struct { };`: C only warns).
 
     Byte patterns of `src` (the text with only inactive branches blanked) find the candidates, the
@@ -213,7 +213,7 @@ def c_declaration_rule(tree: Any, src: bytes, grammar: str) -> Verdict | None:
         # a size keyword on both sides: `MACRO unsigned f(...)` (an attribute macro) has none before
         if before and after and before[0].type in _SIZE_MODIFIERS and after[0].type in _SIZE_MODIFIERS:
             return _at(after[0], f"expected ';' before {after[0].type!r}")
-    if grammar == "c":
+    if grammar in ("c", "objective-c"):
         for m in _candidates([_UNSIZED_ARRAY], src):
             if (bad := _flexible_member_error(root, m.start())) is not None:
                 return bad
