@@ -194,6 +194,11 @@ def _gcc_accepts(texts: dict[str, str]) -> dict[str, bool]:
                               capture_output=True).returncode == 0 for k, t in texts.items()}
 
 
+def _gxx_accepts(texts: dict[str, str]) -> dict[str, bool]:
+    return {k: subprocess.run(["g++", "-fsyntax-only", "-w", "-x", "c++", "-"], input=t.encode(),
+                              capture_output=True).returncode == 0 for k, t in texts.items()}
+
+
 def _verdicts(texts: dict[str, str], lang: str, ext: str) -> dict[str, dict]:
     res = check([{"id": k, "text": t, "lang": lang, "path": k + ext} for k, t in texts.items()], on_error="keep")
     return {r["id"]: r for r in res.kept}
@@ -416,10 +421,6 @@ def test_cpp_declarations_the_grammar_takes_but_gxx_rejects() -> None:
     if shutil.which("g++"):
         assert _gxx_accepts(texts) == got
 
-
-def _gxx_accepts(texts: dict[str, str]) -> dict[str, bool]:
-    return {k: subprocess.run(["g++", "-fsyntax-only", "-w", "-x", "c++", "-"], input=t.encode(),
-                              capture_output=True).returncode == 0 for k, t in texts.items()}
 
 
 IF_CONDITIONS = {  # condition: gcc's error for it (None: well-formed); every name undefined unless defined here
