@@ -377,6 +377,9 @@ GCC_AGREES = {  # name: (C text gcc accepts standalone, the same with a real err
         "#define OP ==\n#if defined(A) && (B + 1) > 2 || __has_include(<x.h>) || 'a' == 97\nint y;\n#endif\n"
         "#if 0 OP 1\n#endif\nint x;\n",
         "#if __BYTE_ORDER ==\nint x;\n#endif\n"),
+    "empty_declaration": (  # a storage class on a declaration that declares nothing: gcc warns (C only)
+        "static union { int a; float b; };\nextern struct tag { int a; };\nconst enum { A, B };\nint x;\n",
+        "static union { int a; float b; };\ninline struct tag { int a; };\nint x;\n"),
     "keyword_declarator": (  # a typedef that lost its name: tree-sitter reads `long` as the name (musl setjmp.h)
         "typedef unsigned long size_t;\ntypedef unsigned long jmp_words[18];\nint n = sizeof(char[4]);\n",
         "typedef unsigned long [18];\n"),
@@ -418,6 +421,23 @@ def test_cpp_declarations_the_grammar_takes_but_gxx_rejects() -> None:
              "sized_run_together": "struct regs {\n  unsigned long ip\n  unsigned long sp;\n};\n"}
     got = {k: r["syntax_ok"] for k, r in _verdicts(texts, "cpp", ".cpp").items()}
     assert got == {"anonymous_member": True, "anonymous_declares_nothing": False, "sized_run_together": False}
+    if shutil.which("g++"):
+        assert _gxx_accepts(texts) == got
+
+
+def test_cpp_anonymous_unions_are_valid_where_gxx_takes_them() -> None:
+    """An anonymous union at namespace scope must have internal linkage: `static union {...};` and
+    `const union {...};` are valid (tree-sitter-cpp wants a declarator after them), a plain or
+    `extern` one is not; in a function any of them is fine."""
+    texts = {"static": "static union { int a; float b; };\nnamespace n { static const union { long c; }; }\n",
+             "const": "const union { int a; };\nint f() { static union { int p; float q; }; return p; }\n",
+             "in_function": "int f() { union { int p; float q; }; return p; }\n",
+             "plain": "namespace n {\nunion { int a; float b; };\n}\n",
+             "extern": "extern union { int a; float b; };\n",
+             "static_struct": "static struct { int a; float b; };\n"}
+    got = {k: r["syntax_ok"] for k, r in _verdicts(texts, "cpp", ".cpp").items()}
+    assert got == {"static": True, "const": True, "in_function": True, "plain": False, "extern": False,
+                   "static_struct": False}
     if shutil.which("g++"):
         assert _gxx_accepts(texts) == got
 

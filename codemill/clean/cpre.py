@@ -22,7 +22,8 @@ from codemill.clean import ppexpr
 
 _DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b((?:\\\r?\n|[^\n])*)", re.M)
 _QUICK = (b"__cplusplus", b"if 0", b"if 1")
-_NOT_NEWLINE = re.compile(rb"[^\n]")
+#: every byte but a newline to a space (`bytes.translate`: blanking keeps offsets and lines)
+_BLANKING = bytes(10 if i == 10 else 32 for i in range(256))
 _COMMENT = re.compile(rb"/\*.*?\*/|//.*", re.S)
 _COMMENT_START = re.compile(rb"/[*/]")
 
@@ -193,7 +194,7 @@ def blank_regions(data: bytes, regions: list[tuple[int, int]]) -> bytes:
 
 def blank_span(out: bytearray, data: bytes, a: int, b: int) -> None:
     """`out[a:b]` (a copy of `data`) turned into spaces, newlines kept."""
-    out[a:b] = _NOT_NEWLINE.sub(b" ", data[a:b])
+    out[a:b] = data[a:b].translate(_BLANKING)
 
 
 def plain_conditionals(data: bytes, in_comment: Callable[[int], bool]) -> list[tuple[int, int, list[tuple[int, int, int]]]]:
@@ -254,7 +255,7 @@ def neutral_conditions(data: bytes) -> bytes:
 
     def one(m: re.Match) -> bytes:
         cond = m.group(2)
-        return m.group(1) + b" 1" + _NOT_NEWLINE.sub(b" ", cond[2:]) if len(cond) >= 2 else m.group(0)
+        return m.group(1) + b" 1" + cond[2:].translate(_BLANKING) if len(cond) >= 2 else m.group(0)
 
     return _IF_CONDITION.sub(one, data)
 

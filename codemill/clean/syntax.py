@@ -113,8 +113,8 @@ class Syntax(FilterOp):
         try:
             tree = parse.parse_bytes(grammar, src, self.timeout_s)
             verdict, ratio = tree_verdict(tree, src)
-            if not verdict.ok and grammar == "c" and tscheck.only_tolerated_by_gnu_c(tree):
-                verdict, ratio = pycheck.OK, 0.0  # GNU C accepts it with a warning
+            if not verdict.ok and tscheck.only_tolerated(tree, src, grammar):
+                verdict, ratio = pycheck.OK, 0.0  # gcc warns (C), or an anonymous union the grammar misreads (C++)
             last_src, last_tree = src, tree
             if not verdict.ok and (cplusplus is not None or grammar in cretry.RETRY_GRAMMARS):
                 retried, last_src, last_tree = self._retrier.retry(grammar, src, tree, cplusplus is not None, alone)

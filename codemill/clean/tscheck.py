@@ -61,19 +61,65 @@ def tree_verdict(tree: Any, data: bytes) -> tuple[Verdict, float]:
     return verdict, min(1.0, bad / max(1, len(data)))
 
 
-def only_tolerated_by_gnu_c(tree: Any, limit: int = 50) -> bool:
-    """Are all of the tree's errors (at most `limit`) what gcc's C accepts with a warning: a missing
-    `;` after the last member of a struct or union ("no semicolon at end of struct or union"), or a
-    typedef that names nothing (`typedef unsigned ;`, `typedef struct {...} ;`: "useless type name
-    in empty declaration")? g++ rejects both. For a tree of the file as it is: after a macro retry, a
-    typedef's name may be a word the retry blanked."""
+def only_tolerated(tree: Any, src: bytes, grammar: str, limit: int = 50) -> bool:
+    """Are all of the errors (at most `limit`) of `tree`, the parse of `src`, what the compiler of
+    `grammar` accepts?
+
+    gcc's C, with a warning: a missing `;` after the last member of a struct or union ("no semicolon
+    at end of struct or union"), a typedef that names nothing (`typedef unsigned ;`, `typedef struct
+    {...} ;`: "useless type name in empty declaration") and a declaration that declares nothing
+    (`static struct S {...};`, `extern enum {...};`: "useless storage class specifier in empty
+    declaration"); g++ rejects all three. g++: an anonymous union with internal linkage
+    (`static union {...};`, `const union {...};`), where tree-sitter wants a declarator. For a tree
+    of the file as it is: after a macro retry, a typedef's name may be a word the retry blanked."""
+    if grammar == "c":
+        tolerated = _tolerated_by_gnu_c
+    elif grammar in ("cpp", "cuda"):
+        tolerated = _anonymous_union
+    else:
+        return False
     sites = list(itertools.islice(error_sites(tree), limit + 1))
-    return 0 < len(sites) <= limit and all(
-        site.node.is_missing and site.parent is not None and (
-            (site.node.type == ";" and site.parent.type == "field_declaration" and site.parent.next_sibling is not None
-             and site.parent.next_sibling.type == "}")
-            or (site.node.type == "type_identifier" and site.parent.type == "type_definition"))
-        for site in sites)
+    return 0 < len(sites) <= limit and all(site.node.is_missing and site.parent is not None and tolerated(site, src)
+                                           for site in sites)
+
+
+def _tolerated_by_gnu_c(site: ErrorSite, src: bytes) -> bool:
+    node, parent = site.node, site.parent
+    if node.type == ";":
+        return parent.type == "field_declaration" and parent.next_sibling is not None and parent.next_sibling.type == "}"
+    if node.type == "type_identifier":
+        return parent.type == "type_definition"
+    return (_empty_declaration(site) is not None
+            and all(_text(c, src) in (b"static", b"extern") for c in parent.children if c.type == "storage_class_specifier"))
+
+
+def _anonymous_union(site: ErrorSite, src: bytes) -> bool:
+    spec = _empty_declaration(site)
+    if spec is None or spec.type != "union_specifier" or spec.child_by_field_name("name") is not None \
+            or spec.child_by_field_name("body") is None:
+        return False
+    words = {_text(c, src) for c in site.parent.children if c.type in ("storage_class_specifier", "type_qualifier")}
+    return words <= {b"static", b"const", b"volatile"} and bool(words & {b"static", b"const"})
+
+
+def _empty_declaration(site: ErrorSite) -> Any | None:
+    """The type of the declaration whose only declarator is the MISSING identifier at `site`
+    (`static union {...} <missing>;`), or None."""
+    node, parent = site.node, site.parent
+    if node.type != "identifier" or parent.type != "declaration" or parent.child_by_field_name("declarator") != node:
+        return None
+    after = site.siblings[site.index + 1 :]
+    if len(after) != 1 or after[0].type != ";":
+        return None
+    spec = parent.child_by_field_name("type")
+    if spec is None or any(c.type not in ("storage_class_specifier", "type_qualifier")
+                           for c in site.siblings[: site.index] if c != spec):
+        return None
+    return spec
+
+
+def _text(node: Any, src: bytes) -> bytes:
+    return src[node.start_byte : node.end_byte]
 
 
 # --- What real parsers reject although the grammar accepts it --------------------------------------
@@ -177,7 +223,8 @@ _NAME_BETWEEN_SIZES = [
                + "|".join(sorted(_SIZE_MODIFIERS)).encode() + rb")\b")
     for first in (rb"signed", rb"long", rb"short")]
 _UNSIZED_ARRAY = re.compile(rb"\[[ \t]*\][ \t]*;")
-_ANONYMOUS_CLASS = [re.compile(rb"struct\s*\{"), re.compile(rb"class\s*\{")]
+_ANONYMOUS_CLASS = [re.compile(rb"struct\s*\{"), re.compile(rb"class\s*\{"), re.compile(rb"union\s*\{")]
+_CLASS_SPECIFIERS = frozenset({"struct_specifier", "class_specifier", "union_specifier"})
 _NAMESPACE_SCOPES = frozenset({"translation_unit", "declaration_list", "template_declaration"})
 MAX_CANDIDATES = 1000  # per pattern and file: each costs a tree lookup of the depth (20,000 nested `#if`s)
 
@@ -187,7 +234,9 @@ def c_declaration_rule(tree: Any, src: bytes, grammar: str) -> Verdict | None:
     declared name (`typedef unsigned long [18];`), two declarations run together by a lost `;`
     (`unsigned long a` / `unsigned long b;`, read as `unsigned long <type a> unsigned long b`); in C
     and Objective-C a flexible array member that is not the last member or sits in a union; in C++
-    a struct or class without a name that declares nothing outside a class (`struct { };`: C only warns).
+    a struct or class without a name that declares nothing outside a class (`struct { };`: C only warns),
+    and an anonymous union there that is not static (`union { int a; };`; `static union {...};` is
+    valid, `only_tolerated` accepts it).
 
     Byte patterns of `src` (the text with only inactive branches blanked) find the candidates, the
     tree confirms each at its offset, so no walk over the tree is made; an array whose size a macro
@@ -221,11 +270,13 @@ def c_declaration_rule(tree: Any, src: bytes, grammar: str) -> Verdict | None:
         return None
     for m in _candidates(_ANONYMOUS_CLASS, src):
         head = root.descendant_for_byte_range(m.start(), m.start() + 1)
-        spec = head.parent if head is not None and head.type in ("struct", "class") else None
-        if spec is not None and spec.type in ("struct_specifier", "class_specifier") and spec.start_byte == m.start() \
+        spec = head.parent if head is not None and head.type in ("struct", "class", "union") else None
+        if spec is not None and spec.type in _CLASS_SPECIFIERS and spec.start_byte == m.start() \
                 and spec.child_by_field_name("name") is None and spec.parent is not None \
                 and spec.parent.type in _NAMESPACE_SCOPES:
-            return _at(spec, f"anonymous {spec.type.split('_')[0]} declares nothing")
+            kind = spec.type.split("_")[0]
+            return _at(spec, "anonymous union at namespace scope must be static" if kind == "union"
+                       else f"anonymous {kind} declares nothing")
     return None
 
 
