@@ -377,6 +377,14 @@ GCC_AGREES = {  # name: (C text gcc accepts standalone, the same with a real err
         "#define OP ==\n#if defined(A) && (B + 1) > 2 || __has_include(<x.h>) || 'a' == 97\nint y;\n#endif\n"
         "#if 0 OP 1\n#endif\nint x;\n",
         "#if __BYTE_ORDER ==\nint x;\n#endif\n"),
+    "enum_glibc": (  # glibc's `NAME =` / `#define NAME 0x01` / `NAME,` (fenv.h) and an `#if` continuing an
+        # enum after its last enumerator (pthread.h): the lone `FE_INEXACT` is an enumerator, not a macro
+        "enum\n{\n  FE_INVALID =\n#define FE_INVALID 0x01\n    FE_INVALID,\n  FE_INEXACT =\n#define FE_INEXACT 0x20\n"
+        "    FE_INEXACT\n};\nenum\n{\n  MUTEX_TIMED,\n  MUTEX_ADAPTIVE\n#ifdef __GNUC__\n  ,\n  MUTEX_NORMAL = MUTEX_TIMED\n"
+        "#endif\n};\nint x;\n",
+        "enum\n{\n  FE_INVALID =\n#define FE_INVALID 0x01\n    FE_INVALID,\n  FE_INEXACT =\n#define FE_INEXACT 0x20\n"
+        "    FE_INEXACT\n};\nenum\n{\n  MUTEX_TIMED,\n  MUTEX_ADAPTIVE\n#ifdef __GNUC__\n  ,\n  MUTEX_NORMAL = MUTEX_TIMED +\n"
+        "#endif\n};\nint x;\n"),
     "empty_declaration": (  # a storage class on a declaration that declares nothing: gcc warns (C only)
         "static union { int a; float b; };\nextern struct tag { int a; };\nconst enum { A, B };\nint x;\n",
         "static union { int a; float b; };\ninline struct tag { int a; };\nint x;\n"),

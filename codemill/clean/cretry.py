@@ -84,6 +84,11 @@ class Retrier:
             new, changed = c_fallback.flatten_conditionals(src, groups)
             new, more = c_fallback.macro_arguments(new, grammar_gaps.macro_rows(errors), starts)
             changed += more
+            if words := grammar_gaps.lone_words_in_lists(tree, alone):  # the words blanked alone on their
+                # line inside a list go back: an enumerator before a flattened `#if` (`LAST` / `#if X` / `, MORE`)
+                new, more = grammar_gaps.restore_words(new, words, starts)
+                changed += more
+                alone[:] = [w for w in alone if w not in words]
             if not changed:
                 return None, src, tree
             src, tree = new, self._reparse(grammar, new, tree, changed)
@@ -103,14 +108,18 @@ class Retrier:
     def _macro_rounds(self, grammar: str, src: bytes, tree: Any, alone: list[tuple[int, bytes]],
                       kept: set[int], starts: list[int]) -> tuple[bytes, Any, list[ErrorSite] | None]:
         """The last text and tree of up to MAX_RETRY_ROUNDS rounds of macro blanking, and the errors
-        left in that tree ([] when it parses cleanly; None when there are too many to go on). The
+        left in that tree ([] when it parses cleanly; None when there are too many to go on; at most
+        as many as the round before had when the last round made it worse: its guesses often fix a
+        macro that only `c_config` or the fallback's flattening makes parse). The
         words blanked alone on their line are added to `alone`; those at offsets in `kept` stay."""
         before = MAX_RETRY_ERRORS
         seen: set[int] = set()  # lines already searched for macros: a later round skips them
         for round_ in itertools.count():
             errors = list(itertools.islice(parse.error_sites(tree), before + 1))
-            if len(errors) > before:  # hopeless, or the last round made it worse
-                return src, tree, None
+            if len(errors) > before:
+                if round_ == 0:
+                    return src, tree, None  # hopeless
+                return src, tree, errors[:before]  # the last round made it worse: the fallback goes on from it
             rows = grammar_gaps.macro_rows(errors) - seen
             if not errors or round_ == MAX_RETRY_ROUNDS or (len(errors) == before and not rows):
                 return src, tree, errors  # clean, out of rounds, or the same errors on lines already searched
