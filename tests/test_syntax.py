@@ -226,6 +226,19 @@ def test_real_glibc_headers_parse_and_a_real_error_in_them_is_still_found() -> N
     assert {k: v["syntax_ok"] for k, v in got.items() if k in broken} == dict.fromkeys(broken, False)
 
 
+def test_without_retries_the_first_parse_decides() -> None:
+    """`retries: false` (the fast setting): glibc's `__BEGIN_DECLS` and `__THROW` are not blanked and a
+    header is not tried with its other grammar; a clean file still passes."""
+    texts = {"macros": "#include <sys/cdefs.h>\n__BEGIN_DECLS\nextern int f (int) __THROW;\n__END_DECLS\n",
+             "header": "template <typename T> struct K { T v; };\nint g(void);\n",  # C++ in a `.h` labelled C
+             "clean": "int f(int x) { return x + 1; }\n"}
+    records = [{"id": k, "text": t, "lang": "c", "path": k + (".h" if k == "header" else ".c")} for k, t in texts.items()]
+    for retries, want in ((True, dict.fromkeys(texts, True)), (False, {"macros": False, "header": False, "clean": True})):
+        for c_config in ("gcc-linux", "none"):
+            res = check(records, on_error="keep", retries=retries, c_config=c_config)
+            assert {r["id"]: r["syntax_ok"] for r in res.kept} == want, (retries, c_config)
+
+
 def test_conditions_are_evaluated_as_gcc_on_linux_does() -> None:
     env = {b"HAVE_X": 2}
     value = {c: cconfig.evaluate(c.encode(), env, cconfig.GCC_LINUX_C) for c in (

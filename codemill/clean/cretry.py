@@ -43,9 +43,11 @@ def c_rule(src: bytes, tree: Any, grammar: str) -> Verdict | None:
 
 @dataclass
 class Retrier:
-    """The retries of one `syntax` op (`timeout_s`: its per-parse limit)."""
+    """The retries of one `syntax` op (`timeout_s`: its per-parse limit; `macro_rounds`: whether
+    `configured` may retry macros around the errors its parse leaves)."""
 
     timeout_s: float
+    macro_rounds: bool = True
 
     def retry(self, grammar: str, src: bytes, tree: Any, c_family: bool, alone: list[tuple[int, bytes]]
               ) -> tuple[Any | None, bytes, Any]:
@@ -164,6 +166,8 @@ class Retrier:
             row, pos = end_row, b
         tree = parse.parse_bytes(grammar, new, self.timeout_s, old_tree=edited)
         if tree.root_node.has_error:
+            if not self.macro_rounds:
+                return None
             tree = self.retry(grammar, new, tree, True, alone)[0]
             if tree is None:
                 return None

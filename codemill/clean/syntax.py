@@ -70,6 +70,10 @@ class Syntax(FilterOp):
         ["c", "c-header", "cpp", "cuda", "objective-c"],
         "languages whose failures are annotated but never rejected or repaired: tree-sitter parses C-family "
         "code without its preprocessor, and macro-heavy headers look broken to it (docs/clean.md)")
+    retries: bool = param(
+        True, "files that fail at first get the retries that work around grammar gaps: C-family macro rounds "
+              "and fallback, a header's other grammar, newer TypeScript; false: the first parse decides "
+              "(faster, more C-family files flagged; with c_config none the fastest, docs/clean.md Throughput)")
     c_config: Literal["gcc-linux", "none"] = param(
         "gcc-linux", "C-family files that fail as they are: retry with the `#if` branches gcc on x86-64 Linux "
                      "skips blanked (macros the file does not define are undefined) and accept if that parses; "
@@ -87,7 +91,7 @@ class Syntax(FilterOp):
             raise ParamError("min_kept_fraction", "must be between 0 and 1")
         self.writes = CHECK_COLUMNS + (REPAIR_COLUMNS if self.on_error == "repair" else ())
         self._langs = frozenset(self.langs)
-        self._retrier = cretry.Retrier(self.timeout_s)
+        self._retrier = cretry.Retrier(self.timeout_s, self.retries)
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -116,7 +120,7 @@ class Syntax(FilterOp):
             if not verdict.ok and tscheck.only_tolerated(tree, src, grammar):
                 verdict, ratio = pycheck.OK, 0.0  # gcc warns (C), or an anonymous union the grammar misreads (C++)
             last_src, last_tree = src, tree
-            if not verdict.ok and (cplusplus is not None or grammar in cretry.RETRY_GRAMMARS):
+            if not verdict.ok and self.retries and (cplusplus is not None or grammar in cretry.RETRY_GRAMMARS):
                 retried, last_src, last_tree = self._retrier.retry(grammar, src, tree, cplusplus is not None, alone)
                 if retried is not None:
                     verdict, ratio = pycheck.OK, 0.0
@@ -142,7 +146,8 @@ class Syntax(FilterOp):
         lang, path = rec["lang"], rec.get("path") or ""
         grammar = parse.grammar_lang(lang, path)
         cmd = self._external(lang)
-        header = cmd is None and path.endswith(".h") and grammar in HEADER_ALTERNATIVE and _cplusplus_words(data)
+        header = self.retries and cmd is None and path.endswith(".h") and grammar in HEADER_ALTERNATIVE \
+            and _cplusplus_words(data)
         if header and HEADER_ALTERNATIVE[grammar] == "cpp":
             # A header passes when either grammar accepts it, else it gets its own grammar's
             # verdict. A "C" header with C++ words is tried as C++ first: that is the grammar
