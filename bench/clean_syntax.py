@@ -153,7 +153,7 @@ SEMANTIC = re.compile(
     r"storage size|incomplete type|initializer element is not|not within a loop|not within loop or switch|"
     r"case label not within|duplicate case|used but not defined|jump to|read-only|has no type|"
     r"is not a member|is not a type|is not a template|not a class|no member named|array type has|"
-    r"defined but not used"
+    r"defined but not used|wrong type argument"
 )
 _ERROR_LINE = re.compile(r"(?:error|fatal error): (.*)")
 

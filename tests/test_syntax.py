@@ -353,15 +353,19 @@ GCC_AGREES = {  # name: (C text gcc accepts standalone, the same with a real err
         "int f(int x) { SET(x); return x; }\n",
         "#define SET(x) { \\\n    if (x) { \\\n        x = 1; \\\n    } else /* no */ { \\\n        x = 2; \\\n    } \\\n}\n"
         "int f(int x) { SET(x); return x }\n"),
-    "macro_arguments": (  # a type or a binary operator where a macro takes one (musl strspn.c, va_arg)
+    "macro_arguments": (  # a type or a binary operator where a macro takes one (musl strspn.c, va_arg); an
+        # operator that can be unary (`&`) only for a macro the file defines: `f(n, &)` lost an operand
         "#include <stdarg.h>\n#include <stddef.h>\n#define BITOP(a, b, op) ((a)[(b) / 8] op 1 << ((b) % 8))\n"
         "#define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))\nstruct item { int k; int node; };\n"
         "int f(int n, ...) {\n  va_list ap;\n  unsigned char set[32] = {0};\n  va_start(ap, n);\n"
         "  char *s = va_arg(ap, char *);\n  struct item *it = container_of(va_arg(ap, int *), struct item, node);\n"
-        "  BITOP(set, 3, |=);\n  va_end(ap);\n  return s != 0 && it != 0;\n}\n",
+        "  BITOP(set, 3, |=);\n  va_end(ap);\n  return s != 0 && it != 0 && BITOP(set, 3, &);\n}\n",
         "#include <stdarg.h>\n#define BITOP(a, b, op) ((a)[(b) / 8] op 1 << ((b) % 8))\n"
         "int f(int n, ...) {\n  va_list ap;\n  unsigned char set[32] = {0};\n  va_start(ap, n);\n"
         "  char *s = va_arg(ap, char *);\n  BITOP(set, 3, &);\n  f(n, &);\n  va_end(ap);\n  return s != 0;\n}\n"),
+    "unnamed_bitfields": (  # padding the grammar lacks, several on a line (Linux timex.h)
+        "struct timex {\n  int tai;\n\n  int  :32; int  :32; int  :32;\n  unsigned int :8;\n};\n",
+        "struct timex {\n  int tai;\n\n  int  :32; int  :32 int  :32;\n  unsigned int :8;\n};\n"),
     "attributes": (  # `__attribute__` before a typedef's type (musl memmove.c); `(CALL *name)` (ICU udat.h)
         "#include <stddef.h>\n#define U_EXPORT2\ntypedef __attribute__((__may_alias__)) size_t WT;\n"
         "typedef int *(U_EXPORT2 *Opener)(int style);\n",

@@ -41,7 +41,8 @@ def flatten_conditionals(data: bytes, groups: list[tuple[int, int, list[tuple[in
 
 # What a macro may take and a function call may not, on the lines around errors the rounds left:
 # a type (`va_arg(ap, char *)`, `container_of(p, struct item, node)`) or, for an ALL-CAPS name, a
-# binary operator (`BITOP(set, c, |=)`). Replaced by `0` and blanks, a valid argument of any call.
+# binary operator (`BITOP(set, c, |=)`; any operator when the file defines the macro). Replaced by
+# `0` and blanks, a valid argument of any call.
 _QUALIFIER = rb"(?:const|volatile|restrict|__restrict)"
 _PRIMITIVE = rb"(?:void|char|short|int|long|float|double|signed|unsigned|_Bool|bool|wchar_t|char(?:8|16|32)_t)"
 _TYPE_ARGUMENT = re.compile(
@@ -49,6 +50,9 @@ _TYPE_ARGUMENT = re.compile(
     + rb")*|[A-Za-z_]\w*_t|[A-Z]\w*(?=\s*\*))(?:\s*(?:\*|" + _QUALIFIER + rb"\b))*")
 #: binary-only operators: a unary one (`&`, `-`, `*`, `!`) is what deleting its operand leaves (`f(x, &)`)
 _OPERATOR_ARGUMENT = re.compile(rb"(?:[-+*/%&|^<>]|<<|>>)=|[=!<>]=|&&|\|\||<<|>>|[|^/%<>=]")
+#: an operator that can also be unary: an argument only of a function-like macro this file defines
+#: (musl's `#define BITOP(a,b,op)` ... `BITOP(set, c, &)`); elsewhere `f(x, &)` is more likely `&y` with `y` deleted
+_UNARY_OPERATOR = re.compile(rb"[-+*&!~]")
 _CAPS_NAME = re.compile(rb"_*[A-Z][A-Z0-9_]{2,}")
 _CALLEE = re.compile(rb"\b([A-Za-z_]\w*)[ \t]*\(")
 _LAST_WORD = re.compile(rb"[A-Za-z_]\w*\Z")
@@ -60,10 +64,18 @@ _EXPRESSION_WORDS = frozenset(b"return case else do".split())  # a call may foll
 
 def macro_arguments(data: bytes, lines: set[int], starts: list[int]) -> tuple[bytes, list[tuple[int, int, int]]]:
     """`data` with type and operator arguments of calls on the given 0-based lines replaced by `0`
-    (see above), and the changed lines (`starts`: `grammar_gaps.line_starts(data)`). A call after a
+    (see above; a unary-capable operator only for a macro `#define`d in `data`), and the changed lines
+    (`starts`: `grammar_gaps.line_starts(data)`). A call after a
     word other than `return` (a declarator: `int f(int, char *)`) or after `*`/`&` is left alone."""
     out = bytearray(data)
     changed = []
+    defined: dict[bytes, bool] = {}
+
+    def defined_here(name: bytes) -> bool:
+        if name not in defined:
+            defined[name] = re.search(rb"^[ \t]*#[ \t]*define[ \t]+" + name + rb"\(", data, re.M) is not None
+        return defined[name]
+
     for line in sorted(k for k in lines if 0 <= k < len(starts)):
         a = starts[line]
         b = starts[line + 1] if line + 1 < len(starts) else len(data)
@@ -84,7 +96,8 @@ def macro_arguments(data: bytes, lines: set[int], starts: list[int]) -> tuple[by
             macro = _CAPS_NAME.fullmatch(name) is not None
             for x, y in _arguments(data, call.end(), b):
                 arg = data[x:y]
-                if (_TYPE_ARGUMENT.fullmatch(arg) and arg != b"void") or (macro and _OPERATOR_ARGUMENT.fullmatch(arg)):
+                if (_TYPE_ARGUMENT.fullmatch(arg) and arg != b"void") or (macro and _OPERATOR_ARGUMENT.fullmatch(arg)) or (
+                        macro and _UNARY_OPERATOR.fullmatch(arg) and defined_here(name)):
                     out[x:y] = b"0" + b" " * (y - x - 1)
         if out[a:b] != data[a:b]:
             changed.append((line, a, b - 1 if data.endswith(b"\n", a, b) else b))

@@ -57,7 +57,8 @@ _GRAMMAR_GAP = re.compile(rb'\b_Thread_local\b|\b(?:__asm__|__asm|asm)\s*\(\s*"[
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 _NEWLINE = re.compile(rb"\n")
 _INT_TYPE = rb"(?:unsigned|signed|int|char|short|long|_Bool|bool|u?int\d+_t|__u\d+|__s\d+)"
-_ANONYMOUS_BITFIELD = re.compile(rb"^[ \t]*(?:" + _INT_TYPE + rb"[ \t]+)*" + _INT_TYPE + rb"[ \t]*:[ \t]*\w+[ \t]*;", re.M)
+#: a line of unnamed bit-fields (padding: `int :32; int :32;`), which the grammar lacks
+_ANONYMOUS_BITFIELD = re.compile(rb"^[ \t]*(?:(?:" + _INT_TYPE + rb"[ \t]+)*" + _INT_TYPE + rb"[ \t]*:[ \t]*\w+[ \t]*;[ \t]*)+", re.M)
 _BLANKABLE_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef|include|include_next|import|pragma|line|ident)\b", re.M)
 _NULL_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(?=/[*/]|\r?$)", re.M)  # `#` alone, or before a comment
 
