@@ -147,3 +147,18 @@ def test_placeholders_judged_inert_really_keep_python_compiling() -> None:
         assert not _spans_inert(bad, [(at, at + 10, "email")], op.placeholder)
     at = bad.index("me@")
     assert _spans_inert(bad, [(at, at + 10, "email")], op.placeholder)
+
+
+def test_the_token_kinds_a_recipe_names_are_the_rules_and_detect_secrets_loads_on_first_use() -> None:
+    """`TOKEN_KINDS` (validated in recipes) lists the rules in order; importing the op, as the driver
+    does to validate a recipe, does not import detect-secrets and `requests` (about 0.4 s)."""
+    import subprocess
+    import sys
+
+    from codemill.clean import secret_patterns as sp
+
+    assert sp.TOKEN_KINDS == tuple(r.kind for r in sp.token_rules())
+    code = ("import sys, codemill.clean.redact as r; r.Redact(); "
+            "print(sorted(m for m in ('detect_secrets', 'requests') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

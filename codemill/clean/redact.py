@@ -29,7 +29,7 @@ from codemill.record import text_batches, utf8_of
 from codemill.registry import OPS
 
 KINDS = ["email", "ip_address", "private_key", "password", "secret",
-         *dict.fromkeys(r.kind for r in sp.TOKEN_RULES)]
+         *sp.TOKEN_KINDS]
 DEFAULT_PLACEHOLDERS = {"email": "<EMAIL>", "ip_address": "<IP_ADDRESS>", "private_key": "<PRIVATE_KEY>",
                         "password": "<PASSWORD>"}  # every other kind: <KEY>
 _WORD = re.compile(r"[A-Za-z0-9_$.\-]*\Z")
@@ -69,7 +69,7 @@ class Redact(MapOp):
         if self._index is not None:
             return
         names = {k: v for k, v in (("password", sp.PASSWORD_NAMES), ("secret", sp.SECRET_NAMES)) if k in self._on}
-        self._index = sp.NeedleIndex(tuple(r for r in sp.TOKEN_RULES if r.kind in self._on), names)
+        self._index = sp.NeedleIndex(tuple(r for r in sp.token_rules() if r.kind in self._on), names)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_index": None}

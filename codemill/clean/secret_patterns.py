@@ -8,21 +8,11 @@ Group 1 of every pattern is the value that gets replaced (prefixes such as `Acco
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
-
-from detect_secrets.plugins.aws import AWSKeyDetector
-from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
-from detect_secrets.plugins.github_token import GitHubTokenDetector
-from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
-from detect_secrets.plugins.jwt import JwtTokenDetector
-from detect_secrets.plugins.pypi_token import PypiTokenDetector
-from detect_secrets.plugins.sendgrid import SendGridDetector
-from detect_secrets.plugins.slack import SlackDetector
-from detect_secrets.plugins.square_oauth import SquareOAuthDetector
-from detect_secrets.plugins.stripe import StripeDetector
+from typing import Any
 
 from codemill.clean.textscan import NeedleScan
 
@@ -48,40 +38,63 @@ def _ds(patterns: list[re.Pattern]) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(f"({p.pattern})", p.flags) for p in patterns)
 
 
-TOKEN_RULES: tuple[TokenRule, ...] = (
-    TokenRule("aws_access_key", ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"), _ds(AWSKeyDetector.denylist[:1])),
-    TokenRule("aws_secret_key", ("aws",), (AWSKeyDetector.denylist[1],), edges=False, ci=True),
-    TokenRule("github_token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-              _ds(GitHubTokenDetector.denylist) + _p(r"(github_pat_[A-Za-z0-9_]{82})")),
-    TokenRule("gitlab_token", ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "GR1348941", "glcbt-", "glimt-",
-                               "glptt-", "glagent-", "gloas-"), _ds(GitLabTokenDetector.denylist)),
-    TokenRule("slack_token", ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "hooks.slack.com"),
-              _ds(SlackDetector.denylist), edges=False),
-    TokenRule("stripe_key", ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_"),
-              _ds(StripeDetector.denylist) + _p(r"((?:sk|rk)_test_[0-9a-zA-Z]{24,99}|whsec_[0-9a-zA-Z]{32,})")),
-    TokenRule("openai_key", ("sk-",), _p(r"(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}"
-                                        r"|sk-proj-[A-Za-z0-9_-]{40,}|sk-[A-Za-z0-9]{48})(?![A-Za-z0-9_-])")),
-    TokenRule("anthropic_key", ("sk-ant-",), _p(r"(sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,})")),
-    TokenRule("gcp_api_key", ("AIza",), _p(r"(AIza[0-9A-Za-z_-]{35})(?![A-Za-z0-9_-])")),
-    TokenRule("gcp_oauth", ("GOCSPX-", "ya29."), _p(r"(GOCSPX-[A-Za-z0-9_-]{28}|ya29\.[0-9A-Za-z_-]{30,})")),
-    TokenRule("azure_storage_key", ("AccountKey=",),  # detect-secrets' pattern, the key as group 1
-              _p(AzureStorageKeyDetector.denylist[0].pattern.replace("AccountKey=", "AccountKey=(") + ")"), edges=False),
-    TokenRule("azure_client_secret", ("Q~",), _p(r"(?<![A-Za-z0-9_~.-])([A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34})"
-                                                r"(?![A-Za-z0-9_~.-])")),
-    TokenRule("azure_sas_token", ("sig=",), _p(r"[?&]sig=([A-Za-z0-9%+/]{40,}(?:%3D|=){0,2})"), edges=False),
-    TokenRule("sendgrid_key", ("SG.",), _ds(SendGridDetector.denylist)),
-    TokenRule("square_secret", ("sq0csp-",), _ds(SquareOAuthDetector.denylist)),
-    TokenRule("pypi_token", ("pypi-Ag",), _ds(PypiTokenDetector.denylist)),
-    # detect-secrets' Mailchimp pattern starts with a character class (slow everywhere): same shape,
-    # anchored on its literal `-us` with the 32 characters before it in a lookbehind
-    TokenRule("mailchimp_key", ("-us",), _p(r"(?<=[^0-9a-z][0-9a-z]{32})(-us[0-9]{1,2})(?![0-9a-z])"), anchor="-us"),
-    TokenRule("npm_token", ("npm_",), _p(r"(npm_[A-Za-z0-9]{36})")),
-    TokenRule("huggingface_token", ("hf_",), _p(r"(hf_[A-Za-z]{34})")),
-    TokenRule("jwt", ("eyJ",), _p(r"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})")),
-    TokenRule("url_credentials", (), always=True, patterns=_p(r"://[^:/?#\[\]@!$&'()*+,;=\s\"]+:"
-                                             r"([^:/?#\[\]@!$&'()*+,;=\s\"<>{}%]{3,})@[A-Za-z0-9.-]+"), edges=False),
+#: the kinds of `token_rules()`, in their order (what a recipe may name without building the rules)
+TOKEN_KINDS = (
+    "aws_access_key", "aws_secret_key", "github_token", "gitlab_token", "slack_token", "stripe_key", "openai_key",
+    "anthropic_key", "gcp_api_key", "gcp_oauth", "azure_storage_key", "azure_client_secret", "azure_sas_token",
+    "sendgrid_key", "square_secret", "pypi_token", "mailchimp_key", "npm_token", "huggingface_token", "jwt",
+    "url_credentials",
 )
-#: characters a token may not be glued to
+
+
+@functools.cache
+def token_rules() -> tuple[TokenRule, ...]:
+    """The token rules, several built on detect-secrets' own patterns. Built on first use: importing
+    detect-secrets (and `requests`, which it imports) takes about 0.4 s, which the driver of a run
+    that only validates the recipe would otherwise pay before its workers start."""
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+    from detect_secrets.plugins.pypi_token import PypiTokenDetector
+    from detect_secrets.plugins.sendgrid import SendGridDetector
+    from detect_secrets.plugins.slack import SlackDetector
+    from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+    from detect_secrets.plugins.stripe import StripeDetector
+
+    return (
+        TokenRule("aws_access_key", ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"), _ds(AWSKeyDetector.denylist[:1])),
+        TokenRule("aws_secret_key", ("aws",), (AWSKeyDetector.denylist[1],), edges=False, ci=True),
+        TokenRule("github_token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+                  _ds(GitHubTokenDetector.denylist) + _p(r"(github_pat_[A-Za-z0-9_]{82})")),
+        TokenRule("gitlab_token", ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "GR1348941", "glcbt-", "glimt-",
+                                   "glptt-", "glagent-", "gloas-"), _ds(GitLabTokenDetector.denylist)),
+        TokenRule("slack_token", ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "hooks.slack.com"),
+                  _ds(SlackDetector.denylist), edges=False),
+        TokenRule("stripe_key", ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_"),
+                  _ds(StripeDetector.denylist) + _p(r"((?:sk|rk)_test_[0-9a-zA-Z]{24,99}|whsec_[0-9a-zA-Z]{32,})")),
+        TokenRule("openai_key", ("sk-",), _p(r"(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}"
+                                             r"|sk-proj-[A-Za-z0-9_-]{40,}|sk-[A-Za-z0-9]{48})(?![A-Za-z0-9_-])")),
+        TokenRule("anthropic_key", ("sk-ant-",), _p(r"(sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,})")),
+        TokenRule("gcp_api_key", ("AIza",), _p(r"(AIza[0-9A-Za-z_-]{35})(?![A-Za-z0-9_-])")),
+        TokenRule("gcp_oauth", ("GOCSPX-", "ya29."), _p(r"(GOCSPX-[A-Za-z0-9_-]{28}|ya29\.[0-9A-Za-z_-]{30,})")),
+        TokenRule("azure_storage_key", ("AccountKey=",),  # detect-secrets' pattern, the key as group 1
+                  _p(AzureStorageKeyDetector.denylist[0].pattern.replace("AccountKey=", "AccountKey=(") + ")"), edges=False),
+        TokenRule("azure_client_secret", ("Q~",), _p(r"(?<![A-Za-z0-9_~.-])([A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34})"
+                                                     r"(?![A-Za-z0-9_~.-])")),
+        TokenRule("azure_sas_token", ("sig=",), _p(r"[?&]sig=([A-Za-z0-9%+/]{40,}(?:%3D|=){0,2})"), edges=False),
+        TokenRule("sendgrid_key", ("SG.",), _ds(SendGridDetector.denylist)),
+        TokenRule("square_secret", ("sq0csp-",), _ds(SquareOAuthDetector.denylist)),
+        TokenRule("pypi_token", ("pypi-Ag",), _ds(PypiTokenDetector.denylist)),
+        # detect-secrets' Mailchimp pattern starts with a character class (slow everywhere): same shape,
+        # anchored on its literal `-us` with the 32 characters before it in a lookbehind
+        TokenRule("mailchimp_key", ("-us",), _p(r"(?<=[^0-9a-z][0-9a-z]{32})(-us[0-9]{1,2})(?![0-9a-z])"), anchor="-us"),
+        TokenRule("npm_token", ("npm_",), _p(r"(npm_[A-Za-z0-9]{36})")),
+        TokenRule("huggingface_token", ("hf_",), _p(r"(hf_[A-Za-z]{34})")),
+        TokenRule("jwt", ("eyJ",), _p(r"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})")),
+        TokenRule("url_credentials", (), always=True, patterns=_p(r"://[^:/?#\[\]@!$&'()*+,;=\s\"]+:"
+                                                                  r"([^:/?#\[\]@!$&'()*+,;=\s\"<>{}%]{3,})@[A-Za-z0-9.-]+"), edges=False),
+    )
 
 
 class NeedleIndex:
@@ -143,12 +156,15 @@ def _char_offsets(data: bytes, hits: list[tuple[int, str, str]]) -> list[tuple[i
     return out
 
 
+#: characters a token may not be glued to
 WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 MAILCHIMP_BACK = 32  # the mailchimp value starts this many characters before its `-us` group
 
 
 def jwt_ok(token: str) -> bool:
     """detect-secrets' structural check: header and payload are base64url JSON."""
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+
     return JwtTokenDetector.is_formally_valid(token)
 
 
@@ -240,16 +256,22 @@ NOT_A_VALUE = re.compile(
     r"""changeme|pass|passwd|password|secret|token|example|dummy|test|foo|bar|baz|your[\w-]*|my[\w-]*|\w+\(.*\)|os\.environ.*|process\.env.*)$""",
     re.I)
 
-_B64_ENTROPY = Base64HighEntropyString(limit=4.5)
-_HEX_ENTROPY = HexHighEntropyString(limit=3.0)
 _HEX = re.compile(r"[0-9a-fA-F]+\Z")
+
+
+@functools.cache
+def _entropy_calculators() -> tuple[Any, Any]:
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+
+    return Base64HighEntropyString(limit=4.5), HexHighEntropyString(limit=3.0)
 
 
 def entropy(value: str) -> tuple[float, bool]:
     """(Shannon entropy by detect-secrets' calculators, is it hex)."""
+    b64, hexa = _entropy_calculators()
     if _HEX.match(value):
-        return _HEX_ENTROPY.calculate_shannon_entropy(value), True
-    return _B64_ENTROPY.calculate_shannon_entropy(value), False
+        return hexa.calculate_shannon_entropy(value), True
+    return b64.calculate_shannon_entropy(value), False
 
 
 def looks_random(value: str) -> bool:
