@@ -38,8 +38,10 @@ import random
 import re
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from clean_common import RESULTS, corpus_records, md_table, which  # noqa: E402
+from clean_common import DATA, RESULTS, corpus_records, md_table, which  # noqa: E402
 
 from codemill import api  # noqa: E402
 
@@ -60,9 +62,55 @@ class Compiler:
     args: tuple[str, ...]  # `{f}` is the file
     exts: tuple[str, ...]  # file extensions of this language's samples
     stdin: bool = False  # the file is fed on stdin instead
+    #: unpacks the compiler from the corpus's own downloads and gives its path (`{tool}` in `args`); with
+    #: `exe` empty the tool is the executable, else `exe` runs it (node for TypeScript's parser)
+    tool: Callable[[], Path | None] | None = None
 
     def find(self) -> str | None:
-        return which(*self.exe)
+        if self.tool is None:
+            return which(*self.exe)
+        path = self.tool()
+        if path is None:
+            return None
+        if not self.exe:
+            return str(path)
+        runtime = which(*self.exe)
+        self.args = tuple(a.replace("{tool}", str(path)) for a in self.args)
+        return runtime
+
+
+TOOLS = RESULTS / "tools"  # compilers unpacked from bench-data/downloads, the versions the corpus was built from
+
+
+def _download(pattern: str) -> Path | None:
+    found = sorted((DATA / "downloads").glob(pattern))
+    return found[-1] if found else None
+
+
+def typescript_lib() -> Path | None:
+    """typescript.js of the corpus's typescript 5.5.4 tarball (the newest of its two versions)."""
+    tgz = _download("npm__typescript_at_5.5.4/typescript-*.tgz")
+    if tgz is None:
+        return None
+    lib = TOOLS / tgz.name.removesuffix(".tgz") / "package" / "lib" / "typescript.js"
+    if not lib.exists():
+        with tarfile.open(tgz) as tf:
+            tf.extractall(TOOLS / tgz.name.removesuffix(".tgz"), filter="data")
+    return lib
+
+
+def zig_exe() -> Path | None:
+    """The zig 0.13.0 binary of the corpus's ziglang wheel, with the standard library it looks for."""
+    whl = _download("wheel__ziglang_eq_*/ziglang-*.whl")
+    if whl is None:
+        return None
+    root = TOOLS / whl.name.split("-py3")[0]
+    exe = root / "ziglang" / "zig"
+    if not exe.exists():
+        with zipfile.ZipFile(whl) as z:
+            z.extractall(root, [n for n in z.namelist() if n == "ziglang/zig" or n.startswith("ziglang/lib/std/")])
+        exe.chmod(0o755)
+    return exe
 
 
 COMPILERS = [
@@ -79,8 +127,11 @@ COMPILERS = [
     Compiler("php", ("php",), ("-l", "{f}"), (".php",)),
     Compiler("lua", ("luac5.4", "luac"), ("-p", "{f}"), (".lua",)),
     Compiler("csharp", ("mcs",), ("--parse", "{f}"), (".cs",)),
+    # TypeScript's parser (`createSourceFile`, its parse diagnostics), batched like Python: see check_typescript_batch
+    Compiler("typescript", ("node",), ("{tool}",), (".ts", ".tsx", ".mts", ".cts"), tool=typescript_lib),
+    Compiler("zig", (), ("ast-check", "{f}"), (".zig",), tool=zig_exe),  # the parser, then AstGen (see ZIG_ASTGEN)
 ]
-NO_COMPILER_HERE = ["typescript", "kotlin", "swift", "scala", "zig"]  # checked by codemill, no reference
+NO_COMPILER_HERE = ["kotlin", "swift", "scala"]  # checked by codemill, no reference
 
 SYSTEM_SOURCES = {  # languages the corpus lacks or has few files of
     "go": ["/usr/lib/go/src", "/usr/lib/go-*/src", "/usr/share/go-*/src"],
@@ -158,12 +209,21 @@ SEMANTIC = re.compile(
 _ERROR_LINE = re.compile(r"(?:error|fatal error): (.*)")
 
 
+#: `zig ast-check` errors of AstGen, after a successful parse: names and uses, not syntax
+ZIG_ASTGEN = re.compile(
+    r"unused |use of undeclared identifier|never mutated|pointless discard|redeclaration of|shadows |"
+    r"duplicate |unreachable code|ambiguous reference|discard of|declared here|'_' used as an identifier|"
+    r"local variable is never|function parameter shadows|capture shadows")
+
+
 def semantic_only(lang: str, message: str) -> bool:
-    """True when every error gcc/g++ printed is a semantic one or a missing header (the variant parses)."""
-    if lang not in ("c", "cpp") or not message:
+    """True when every error the compiler printed is a semantic one (gcc/g++: also a missing header;
+    zig: AstGen's), so the variant parses."""
+    if lang not in ("c", "cpp", "zig") or not message:
         return False
     errors = _ERROR_LINE.findall(message)
-    return bool(errors) and all(SEMANTIC.search(e) for e in errors)
+    pattern = ZIG_ASTGEN if lang == "zig" else SEMANTIC
+    return bool(errors) and all(pattern.search(e) for e in errors)
 
 
 def run_compiler(comp: Compiler, exe: str, text: str, name: str, workdir: Path) -> tuple[bool, str]:
@@ -212,10 +272,28 @@ def check_python_batch(texts: list[str], workdir: Path) -> list[tuple[bool, str]
     return [(ok, "") for ok in json.loads(res.stdout)]
 
 
+def check_typescript_batch(comp: Compiler, exe: str, items: list[tuple[str, str]], workdir: Path
+                           ) -> list[tuple[bool, str]]:
+    """TypeScript's parser over many files in one node process (loading typescript.js takes 0.3 s)."""
+    paths = []
+    for i, (text, name) in enumerate(items):
+        d = workdir / f"ts{i}"
+        d.mkdir(exist_ok=True)
+        (d / name).write_text(text, encoding="utf-8")
+        paths.append(str(d / name))
+    res = subprocess.run([exe, str(Path(__file__).with_name("ts_parse.js")), *comp.args], input=json.dumps(paths).encode(),
+                         capture_output=True, check=False)
+    if res.returncode != 0:
+        raise SystemExit(f"bench/ts_parse.js failed: {res.stderr.decode('utf-8', 'replace')[-2000:]}")
+    return [(ok, msg) for ok, msg in json.loads(res.stdout)]
+
+
 def judge(comp: Compiler, exe: str, items: list[tuple[str, str]], workdir: Path) -> list[tuple[bool, str]]:
     """Compiler verdicts and messages for (text, file name) pairs, two at a time."""
     if comp.lang == "python":
         return check_python_batch([t for t, _ in items], workdir)
+    if comp.lang == "typescript":
+        return check_typescript_batch(comp, exe, items, workdir)
     one: Callable[[tuple[str, str]], tuple[bool, str]] = (  # noqa: E731
         lambda it: run_compiler(comp, exe, it[0], it[1], workdir))
     with ThreadPoolExecutor(2) as pool:
@@ -293,6 +371,8 @@ def bench_lang(comp: Compiler, exe: str, pool: list[dict], n: int, rng: random.R
     if comp.lang in ("c", "cpp"):
         row.update(semantic_only_rejects=semantic, stricter_in_skipped_code=skipped_code,
                    syntax_agreement_pct=pct(syntax_level))
+    elif comp.lang == "zig":
+        row.update(semantic_only_rejects=semantic, syntax_agreement_pct=pct(syntax_level))
     return row
 
 
@@ -318,7 +398,8 @@ def main() -> None:
                 continue
             exe = comp.find()
             if exe is None:
-                skipped[comp.lang] = f"{comp.exe[0]} not installed"
+                skipped[comp.lang] = f"{(comp.exe or (comp.lang,))[0]} not installed" if comp.tool is None \
+                    else "its compiler is not in bench-data/downloads (or node is missing)"
                 continue
             pool = pools.get(comp.lang, []) + system_files(comp.lang, comp.exts, (8 if args.split == "all" else 16) * args.per_lang, rng)
             pool = [r for r in pool if in_split(r, args.split)]

@@ -164,7 +164,8 @@ def error_sites(tree: Any) -> Iterator[ErrorSite]:
         stack.extend((kids[i], root, kids, i, 0) for i in _with_errors(kids))
     while stack:
         node, parent, siblings, index, depth = stack.pop()
-        if node.is_error or node.is_missing:
+        if node.is_error or node.is_missing or node.child_count == 0:  # a leaf with an error: a MISSING token
+            # the grammar hides (tree-sitter-zig's `IDENTIFIER` of `const = x;` holds its missing token)
             yield ErrorSite(node, parent, siblings, index, depth)
         else:
             kids = node.children

@@ -81,6 +81,16 @@ def test_each_language_tells_valid_from_broken(lang: str) -> None:
     assert 0 < by_id["bad"]["error_ratio"] <= 1
 
 
+def test_an_error_the_grammar_hides_in_a_leaf_is_still_an_error() -> None:
+    """tree-sitter-zig keeps the MISSING name of `const  = x;` inside an empty `IDENTIFIER` leaf that
+    shows no child: the leaf is the error (`zig ast-check`: "expected 'an identifier', found '='")."""
+    texts = {"ok": 'const std = @import("std");\nconst testing = std.testing;\n',
+             "bad": 'const std = @import("std");\nconst  = std.testing;\n'}
+    got = _verdicts(texts, "zig", ".zig")
+    assert {k: r["syntax_ok"] for k, r in got.items()} == {"ok": True, "bad": False}
+    assert got["bad"]["syntax_error"] == "2:6: missing 'IDENTIFIER'" and got["bad"]["error_ratio"] > 0
+
+
 def test_policies_reject_keep_and_unchecked_languages() -> None:
     recs = [{"id": "p", "text": "def f(:\n", "lang": "python", "path": "a.py"},
             {"id": "m", "text": "# Title\n\n* item\n", "lang": "markdown", "path": "a.md"}]

@@ -26,7 +26,7 @@ def _char_col(data: bytes, node_start: int, byte_col: int) -> int:
 
 def _describe(site: ErrorSite) -> str:
     node = site.node
-    if node.is_missing:
+    if node.is_missing or (node.child_count == 0 and not node.is_error):  # a leaf holding a hidden MISSING token
         return f"missing {node.type!r}"
     leaf = node
     while leaf.child_count:
@@ -51,7 +51,7 @@ def tree_verdict(tree: Any, data: bytes) -> tuple[Verdict, float]:
         node = site.node
         if first is None:
             first = site
-        bad += 1 if node.is_missing else node.end_byte - node.start_byte
+        bad += max(1, node.end_byte - node.start_byte)  # a MISSING node or an empty leaf counts one byte
         if seen >= MAX_ERROR_NODES:  # hopeless files: the ratio is a lower bound, enough to rank them
             break
     if first is None:  # has_error but no ERROR/MISSING node anywhere: a grammar quirk (seen in
