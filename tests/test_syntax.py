@@ -512,3 +512,18 @@ def test_what_only_the_preprocessor_resolves_is_accepted_and_errors_around_it_ar
     assert "parameter list" in got["macro_parameters-bad"]["syntax_error"]
     if shutil.which("gcc"):
         assert _gcc_accepts(texts) == want
+
+
+def test_zig_destructuring_passes_and_what_zig_rejects_the_grammar_takes_is_an_error() -> None:
+    """Zig 0.12's destructuring (newer than the bundled grammar) passes through the retry; a field
+    without its `,` before the next member and a function without a name are errors, as for zig."""
+    texts = {"destructure": "fn f(v: [2]u8) u8 {\n    const a: u8, const b: u8 = v;\n    var x: u8 = a;\n"
+                            "    var y: u8 = b;\n    x, y = .{ y, x };\n    return x + y;\n}\n",
+             "fields": "const S = struct {\n    a: u8, // x\n    b: u8 // last\n};\nconst T = fn (u8) void;\n",
+             "field_without_comma": "const S = struct {\n    a: u8\n    pub fn f() void {}\n};\n",
+             "function_without_name": "fn (p: u8) void {\n    _ = p;\n}\n"}
+    got = _verdicts(texts, "zig", ".zig")
+    assert {k: r["syntax_ok"] for k, r in got.items()} == {
+        "destructure": True, "fields": True, "field_without_comma": False, "function_without_name": False}
+    assert got["field_without_comma"]["syntax_error"] == "2:10: expected ',' after field"  # zig's own position
+    assert got["function_without_name"]["syntax_error"] == "1:1: missing function name"

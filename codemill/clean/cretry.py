@@ -1,5 +1,5 @@
 """Retries for files whose first parse fails where the grammar, not the file, is at fault: C-family
-macros and preprocessor conditionals (and TypeScript newer than the grammar).
+macros and preprocessor conditionals (and TypeScript and Zig newer than the grammar).
 
 `Retrier.retry`: rounds of macro blanking around the errors (`grammar_gaps`), then once the
 fallback (`c_fallback`) and the rounds again. `Retrier.configured`: the branches gcc on x86-64
@@ -21,7 +21,7 @@ from codemill.clean import c_fallback, cconfig, cpre, grammar_gaps, pycheck, tsc
 from codemill.clean.pycheck import Verdict
 from codemill.parse import ErrorSite
 
-RETRY_GRAMMARS = frozenset({"typescript", "tsx"})
+RETRY_GRAMMARS = frozenset(grammar_gaps.NEWER_SYNTAX)  # besides the C family: syntax newer than the grammar
 MAX_RETRY_ERRORS = 300  # files with more error nodes get no retry (C macros, newer TypeScript): saves a parse
 MAX_RETRY_ROUNDS = 3  # C-family: rounds of macro blanking around the errors the last round left
 MAX_FLATTENINGS = 1  # C-family: times the riskier guesses are made around the errors left, each followed by the rounds
@@ -64,7 +64,7 @@ class Retrier:
         parse counts only after the words blanked alone on their line that sit in a list are put back.
         """
         if not c_family:
-            new, changed = grammar_gaps.blank_newer_typescript(src)
+            new, changed = grammar_gaps.NEWER_SYNTAX[grammar](src)
             if not changed or len(list(itertools.islice(parse.error_sites(tree), MAX_RETRY_ERRORS + 1))) > MAX_RETRY_ERRORS:
                 return None, src, tree
             tree = self._reparse(grammar, new, tree, changed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from codemill.parse import ErrorSite
@@ -291,12 +292,38 @@ def blank_newer_typescript(data: bytes) -> tuple[bytes, list[tuple[int, int, int
     """`data` with newer TypeScript forms blanked, and the changed lines (line, start, end)."""
     if b"import(" not in data and b"export type *" not in data:
         return data, []
+    return _blank_matches(data, _TS_NEWER.finditer(data))
+
+
+# Zig 0.12's destructuring, which the bundled grammar predates: `const a: T, const b: T = v;` and
+# `a, b = .{ b, a };`. Blanking every target after the first leaves one valid declaration or
+# assignment of the same value (the blanked names and types are not checked, the rest of the file is).
+_ZIG_NAME = rb"@?[A-Za-z_][\w.]*"
+_ZIG_TARGET = rb"(?:(?:const|var)[ \t]+)?" + _ZIG_NAME + rb"(?:[ \t]*:[ \t]*[^,=;\s][^,=;\n]*?)?"
+_ZIG_DESTRUCTURE = re.compile(rb"(?m)^[ \t]*" + _ZIG_TARGET + rb"((?:[ \t]*,[ \t]*" + _ZIG_TARGET + rb")+)(?=[ \t]*=[^=])")
+
+
+def blank_newer_zig(data: bytes) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """`data` with destructuring targets after the first blanked, and the changed lines."""
+    if b"," not in data:
+        return data, []
+    return _blank_matches(data, _ZIG_DESTRUCTURE.finditer(data), group=1)
+
+
+def _blank_matches(data: bytes, matches: Iterator[re.Match[bytes]], group: int = 0
+                   ) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """`data` with the spans of `matches` (their `group`) blanked, and the changed lines."""
     out = bytearray(data)
     changed: dict[int, tuple[int, int, int]] = {}
-    for m in _TS_NEWER.finditer(data):
-        out[m.start() : m.end()] = b" " * (m.end() - m.start())
-        line = data.count(b"\n", 0, m.start())
-        a = data.rfind(b"\n", 0, m.start()) + 1
-        b = data.find(b"\n", m.end())
+    for m in matches:
+        x, y = m.span(group)
+        out[x:y] = b" " * (y - x)
+        line = data.count(b"\n", 0, x)
+        a = data.rfind(b"\n", 0, x) + 1
+        b = data.find(b"\n", y)
         changed[line] = (line, a, len(data) if b < 0 else b)
     return bytes(out), list(changed.values())
+
+
+#: the grammar-gap blanking of each language retried without its C-family machinery
+NEWER_SYNTAX = {"typescript": blank_newer_typescript, "tsx": blank_newer_typescript, "zig": blank_newer_zig}

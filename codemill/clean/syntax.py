@@ -251,6 +251,8 @@ def _language_rule(grammar: str, src: bytes, tree: Any) -> Verdict | None:
         return tscheck.go_rule(tree, src)
     if grammar == "ruby":
         return tscheck.ruby_rule(tree, src)
+    if grammar == "zig":
+        return tscheck.zig_rule(tree, src)
     if grammar in C_FAMILY:
         return cretry.c_rule(src, tree, grammar)
     return None

@@ -8,6 +8,7 @@ symbols ("unexpected 'identifier' in argument_list", "missing ';'"), never sourc
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -180,6 +181,38 @@ _RUBY_KEYWORD = re.compile(rb"\b(?:end|else|elsif|then|do|rescue|ensure|when)\b(
 _RUBY_VARIABLE_CALL = re.compile(rb"(?<![\w@$])(?:@@?|\$)[A-Za-z_]\w*[ \t]+(?=[\w\"':@$\[(-])")
 _KEYWORD_NAME_PARENTS = frozenset({"method", "singleton_method", "alias", "undef", "keyword_parameter"})
 _VARIABLES = frozenset({"instance_variable", "class_variable", "global_variable"})
+
+
+ZIG_COMMENTS = frozenset({"line_comment", "doc_comment", "container_doc_comment"})
+
+
+@functools.cache
+def _zig_query() -> Any:
+    from tree_sitter import Query
+    from tree_sitter_language_pack import get_language
+
+    return Query(get_language("zig"), "(ContainerDecl) @container (Decl (FnProto) @proto)")
+
+
+def zig_rule(tree: Any, data: bytes) -> Verdict | None:
+    """Zig's errors the grammar misses: a container field not followed by `,` unless it is the last
+    ("expected ',' after field", `a: u8` / `b: u8,`) and a function declaration without a name
+    ("missing function name", `fn (p: *P) void {...}`). A tree-sitter query finds the candidates
+    (0.04 s on the 1.2 MB of Zig in the 10% corpus), so no walk in Python."""
+    from tree_sitter import QueryCursor
+
+    found: list[tuple[int, Verdict]] = []
+    captures = QueryCursor(_zig_query()).captures(tree.root_node)
+    for proto in captures.get("proto", []):
+        if proto.child_by_field_name("function") is None:
+            found.append((proto.start_byte, _at(proto, "missing function name")))
+    for container in captures.get("container", []):
+        kids = [k for k in container.children if k.type not in ZIG_COMMENTS]
+        for field, after in itertools.pairwise(kids):
+            if field.type == "ContainerField" and after.type not in (",", "}"):
+                row, col = field.end_point
+                found.append((field.end_byte, Verdict(False, row + 1, col + 1, "expected ',' after field", SYNTAX_ERROR)))
+    return min(found, key=lambda f: f[0])[1] if found else None
 
 
 def ruby_rule(tree: Any, data: bytes) -> Verdict | None:
