@@ -62,8 +62,8 @@ class Compiler:
     args: tuple[str, ...]  # `{f}` is the file
     exts: tuple[str, ...]  # file extensions of this language's samples
     stdin: bool = False  # the file is fed on stdin instead
-    #: unpacks the compiler from the corpus's own downloads and gives its path (`{tool}` in `args`); with
-    #: `exe` empty the tool is the executable, else `exe` runs it (node for TypeScript's parser)
+    #: unpacks the compiler from the corpus's own downloads and gives its path; with `exe` empty the
+    #: tool is the executable, else `exe` runs it (node for TypeScript's parser)
     tool: Callable[[], Path | None] | None = None
 
     def find(self) -> str | None:
@@ -72,11 +72,7 @@ class Compiler:
         path = self.tool()
         if path is None:
             return None
-        if not self.exe:
-            return str(path)
-        runtime = which(*self.exe)
-        self.args = tuple(a.replace("{tool}", str(path)) for a in self.args)
-        return runtime
+        return which(*self.exe) if self.exe else str(path)
 
 
 TOOLS = RESULTS / "tools"  # compilers unpacked from bench-data/downloads, the versions the corpus was built from
@@ -128,7 +124,7 @@ COMPILERS = [
     Compiler("lua", ("luac5.4", "luac"), ("-p", "{f}"), (".lua",)),
     Compiler("csharp", ("mcs",), ("--parse", "{f}"), (".cs",)),
     # TypeScript's parser (`createSourceFile`, its parse diagnostics), batched like Python: see check_typescript_batch
-    Compiler("typescript", ("node",), ("{tool}",), (".ts", ".tsx", ".mts", ".cts"), tool=typescript_lib),
+    Compiler("typescript", ("node",), (), (".ts", ".tsx", ".mts", ".cts"), tool=typescript_lib),
     Compiler("zig", (), ("ast-check", "{f}"), (".zig",), tool=zig_exe),  # the parser, then AstGen (see ZIG_ASTGEN)
 ]
 NO_COMPILER_HERE = ["kotlin", "swift", "scala"]  # checked by codemill, no reference
@@ -281,8 +277,9 @@ def check_typescript_batch(comp: Compiler, exe: str, items: list[tuple[str, str]
         d.mkdir(exist_ok=True)
         (d / name).write_text(text, encoding="utf-8")
         paths.append(str(d / name))
-    res = subprocess.run([exe, str(Path(__file__).with_name("ts_parse.js")), *comp.args], input=json.dumps(paths).encode(),
-                         capture_output=True, check=False)
+    assert comp.tool is not None
+    res = subprocess.run([exe, str(Path(__file__).with_name("ts_parse.js")), str(comp.tool())],
+                         input=json.dumps(paths).encode(), capture_output=True, check=False)
     if res.returncode != 0:
         raise SystemExit(f"bench/ts_parse.js failed: {res.stderr.decode('utf-8', 'replace')[-2000:]}")
     return [(ok, msg) for ok, msg in json.loads(res.stdout)]

@@ -81,8 +81,12 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
     return m["wall_s"], m["cpu_s"], m["stdout"]
 
 
+def out_dir(workers: int, tag: str = "") -> Path:
+    return RESULTS / f"out-clean{tag}-w{workers}"
+
+
 def run_codemill(src: Path, workers: int, stages: list[dict] = STAGES, tag: str = "") -> tuple[float, float, dict]:
-    out = RESULTS / f"out-clean{tag}-w{workers}"
+    out = out_dir(workers, tag)
     recipe = RESULTS / f"clean{tag}-w{workers}.json"
     recipe.write_text(json.dumps({"inputs": [{"type": "jsonl", "path": str(src), "name": "bench"}],
                                   "stages": stages, "executor": {"workers": workers}, "output": str(out)}))
@@ -171,13 +175,12 @@ def main() -> None:
         bare_wall, bare_cpu = min(b[0] for b in bare), min(b[1] for b in bare)
         wall, cpu = min(o[0] for o in ours), min(o[1] for o in ours)
         fast_wall, fast_cpu = min(o[0] for o in fast), min(o[1] for o in fast)
-        fast_flagged = _flagged(RESULTS / f"out-clean-fast-w{w}")
         stats = ours[-1][2]
         stage_s = {s["name"]: round(s["seconds"], 2) for s in stats["stages"]}
         report["runs"][w] = {"bare_wall_s": round(bare_wall, 2), "bare_cpu_s": round(bare_cpu, 2),
                              "codemill_wall_s": round(wall, 2), "codemill_cpu_s": round(cpu, 2),
                              "fast_wall_s": round(fast_wall, 2), "fast_cpu_s": round(fast_cpu, 2),
-                             "syntax_failed": _flagged(RESULTS / f"out-clean-w{w}"), "fast_syntax_failed": fast_flagged,
+                             "syntax_failed": _flagged(out_dir(w)), "fast_syntax_failed": _flagged(out_dir(w, "-fast")),
                              "stage_s": stage_s,
                              "rejected": {s["name"]: s["reasons"] for s in stats["stages"] if s["rejected"]}}
         rows.append([f"bare parsers (ast.parse + tree-sitter), {w} proc", w, round(bare_wall, 2), round(bare_cpu, 2),

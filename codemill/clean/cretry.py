@@ -86,11 +86,10 @@ class Retrier:
             new, changed = c_fallback.flatten_conditionals(src, groups)
             new, more = c_fallback.macro_arguments(new, grammar_gaps.macro_rows(errors), starts)
             changed += more
-            if words := grammar_gaps.lone_words_in_lists(tree, alone):  # the words blanked alone on their
-                # line inside a list go back: an enumerator before a flattened `#if` (`LAST` / `#if X` / `, MORE`)
-                new, more = grammar_gaps.restore_words(new, words, starts)
-                changed += more
-                alone[:] = [w for w in alone if w not in words]
+            # the words blanked alone on their line inside a list go back: an enumerator before a
+            # flattened `#if` (`LAST` / `#if X` / `, MORE`)
+            new, more, _ = grammar_gaps.put_back_list_words(new, tree, alone, starts)
+            changed += more
             if not changed:
                 return None, src, tree
             src, tree = new, self._reparse(grammar, new, tree, changed)
@@ -99,12 +98,11 @@ class Retrier:
                                   kept: set[int], starts: list[int] | None) -> tuple[bytes, Any]:
         """`src` and `tree` (its clean parse) with the words blanked alone on their line that sit in
         a list put back and re-parsed (`grammar_gaps.lone_words_in_lists`); their offsets go to `kept`."""
-        words = grammar_gaps.lone_words_in_lists(tree, alone)
+        new, changed, words = grammar_gaps.put_back_list_words(
+            src, tree, alone, grammar_gaps.line_starts(src) if starts is None else starts)
         if not words:
             return src, tree
-        new, changed = grammar_gaps.restore_words(src, words, grammar_gaps.line_starts(src) if starts is None else starts)
         kept.update(offset for offset, _ in words)
-        alone[:] = [w for w in alone if w[0] not in kept]
         return new, self._reparse(grammar, new, tree, changed)
 
     def _macro_rounds(self, grammar: str, src: bytes, tree: Any, alone: list[tuple[int, bytes]],

@@ -194,6 +194,18 @@ def lone_words_in_lists(tree: Any, alone: list[tuple[int, bytes]]) -> list[tuple
     return found
 
 
+def put_back_list_words(data: bytes, tree: Any, alone: list[tuple[int, bytes]], starts: list[int]
+                        ) -> tuple[bytes, list[tuple[int, int, int]], list[tuple[int, bytes]]]:
+    """`data` with the words of `alone` that `lone_words_in_lists` finds in `tree` put back, the
+    changed lines, and those words (taken out of `alone`)."""
+    words = lone_words_in_lists(tree, alone)
+    if not words:
+        return data, [], []
+    new, changed = restore_words(data, words, starts)
+    alone[:] = [w for w in alone if w not in words]
+    return new, changed, words
+
+
 def line_starts(data: bytes) -> list[int]:
     """Offsets where the lines of `data` start. Every edit of a retry keeps the newlines where they
     are, so one list serves all of a file's rounds."""

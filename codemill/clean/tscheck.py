@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from codemill.clean.pycheck import OK, SYNTAX_ERROR, Verdict
-from codemill.parse import ErrorSite, error_sites
+from codemill.parse import ErrorSite, error_sites, parser_for
 
 MAX_ERROR_NODES = 1000
 
@@ -189,9 +189,8 @@ ZIG_COMMENTS = frozenset({"line_comment", "doc_comment", "container_doc_comment"
 @functools.cache
 def _zig_query() -> Any:
     from tree_sitter import Query
-    from tree_sitter_language_pack import get_language
 
-    return Query(get_language("zig"), "(ContainerDecl) @container (Decl (FnProto) @proto)")
+    return Query(parser_for("zig").language, "(ContainerDecl) @container (Decl (FnProto) @proto)")
 
 
 def zig_rule(tree: Any, data: bytes) -> Verdict | None:
