@@ -10,6 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench-data"
 RESULTS = ROOT / "bench-results"
+#: the `syntax` fast setting: the first parse decides (no retries around grammar gaps, no `c_config`)
+FAST_SYNTAX = {"retries": False, "c_config": "none"}
 
 
 def corpus_path(which: str) -> Path:

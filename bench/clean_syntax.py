@@ -1,7 +1,7 @@
 """Syntax accuracy benchmark: codemill's `syntax` verdict against real compilers, per language.
 
     python bench/clean_syntax.py [--corpus 10pct|full] [--per-lang 100] [--seed 0] [--langs python,c,...]
-                                 [--split all|dev|holdout] [--dump disagreements.jsonl]
+                                 [--split all|dev|holdout] [--dump disagreements.jsonl] [--setting default|fast]
 
 For each language with a compiler on this machine: take real files the compiler accepts (from the
 benchmark corpus, plus system sources for languages the corpus lacks: Go's and Ruby's standard
@@ -50,7 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from clean_common import DATA, RESULTS, corpus_records, md_table, which  # noqa: E402
+from clean_common import DATA, FAST_SYNTAX, RESULTS, corpus_records, md_table, which  # noqa: E402
 
 from codemill import api  # noqa: E402
 
@@ -297,9 +297,10 @@ def judge(comp: Compiler, exe: str, items: list[tuple[str, str]], workdir: Path)
         return list(pool.map(one, items))
 
 
-def codemill_verdicts(lang: str, items: list[tuple[str, str]]) -> list[tuple[bool | None, str | None]]:
+def codemill_verdicts(lang: str, items: list[tuple[str, str]], params: dict | None = None
+                      ) -> list[tuple[bool | None, str | None]]:
     recs = [{"id": str(i), "text": t, "lang": lang, "path": n} for i, (t, n) in enumerate(items)]
-    res = api.apply("syntax", recs, on_error="keep")
+    res = api.apply("syntax", recs, on_error="keep", **(params or {}))
     by_id = {r["id"]: (r["syntax_ok"], r["syntax_error"]) for r in res.kept}
     return [by_id[str(i)] for i in range(len(items))]
 
@@ -324,7 +325,7 @@ def in_split(rec: dict, split: str) -> bool:
 
 
 def bench_lang(comp: Compiler, exe: str, pool: list[dict], n: int, rng: random.Random, workdir: Path,
-               dump: list[dict] | None = None) -> dict:
+               dump: list[dict] | None = None, params: dict | None = None) -> dict:
     rng.shuffle(pool)
     originals: list[dict] = []
     for start in range(0, min(len(pool), 8 * n), 2 * n):  # keep the files the compiler accepts as they are
@@ -338,7 +339,7 @@ def bench_lang(comp: Compiler, exe: str, pool: list[dict], n: int, rng: random.R
     items = [(t, name) for _, t, name in variants]
     t0 = time.perf_counter()
     truth = judge(comp, exe, items, workdir)
-    mine = codemill_verdicts(comp.lang, items)
+    mine = codemill_verdicts(comp.lang, items, params)
     seconds = time.perf_counter() - t0
     per_kind: dict[str, list[bool]] = defaultdict(list)
     syntax_level: list[bool] = []
@@ -382,7 +383,10 @@ def main() -> None:
     ap.add_argument("--split", choices=["all", "dev", "holdout"], default="all",
                     help="only the files of one half of a content-hash split (check tuning on the other half)")
     ap.add_argument("--dump", type=Path, help="write every disagreement to this JSONL file")
+    ap.add_argument("--setting", choices=["default", "fast"], default="default",
+                    help="the `syntax` op's settings: its defaults, or the fast setting (FAST_SYNTAX: the first parse decides)")
     args = ap.parse_args()
+    params = FAST_SYNTAX if args.setting == "fast" else None
     wanted = set(filter(None, args.langs.split(","))) or {c.lang for c in COMPILERS}
     rng = random.Random(args.seed)
     rows: dict[str, dict] = {}
@@ -403,14 +407,14 @@ def main() -> None:
             if len(pool) < 3:
                 skipped[comp.lang] = "no source files of this language here"
                 continue
-            rows[comp.lang] = bench_lang(comp, exe, pool, args.per_lang, rng, Path(tmp), dump)
+            rows[comp.lang] = bench_lang(comp, exe, pool, args.per_lang, rng, Path(tmp), dump, params)
             print(f"{comp.lang}: {rows[comp.lang]}", file=sys.stderr, flush=True)
     if args.dump and dump is not None:
         args.dump.write_text("".join(json.dumps(d) + "\n" for d in dump))
     RESULTS.mkdir(exist_ok=True)
-    suffix = "" if args.split == "all" else f"-{args.split}"
-    (RESULTS / f"clean-syntax{suffix}.json").write_text(
-        json.dumps({"split": args.split, "seed": args.seed, "rows": rows, "skipped": skipped}, indent=2))
+    suffix = ("" if args.split == "all" else f"-{args.split}") + ("" if args.setting == "default" else f"-{args.setting}")
+    (RESULTS / f"clean-syntax{suffix}.json").write_text(json.dumps(
+        {"split": args.split, "seed": args.seed, "setting": args.setting, "rows": rows, "skipped": skipped}, indent=2))
     print("## syntax verdicts vs compilers\n")
     cols = ["files", "variants", "compiler_rejects", "agreement_pct", "original_pct", "truncated_pct",
             "token deleted_pct", "codemill_stricter", "codemill_lenient", "semantic_only_rejects",

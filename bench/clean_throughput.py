@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from clean_common import RESULTS, corpus_path, md_table  # noqa: E402
+from clean_common import FAST_SYNTAX, RESULTS, corpus_path, md_table  # noqa: E402
 from dedup_common import measure  # noqa: E402
 
 BARE = r"""
@@ -67,7 +67,7 @@ if __name__ == "__main__":
 
 STAGES = [{"normalize": {}}, {"syntax": {}}, {"code_quality": {}}, {"redact": {}}]
 #: the fast setting: no retries around grammar gaps, no `c_config` (C-family verdicts from the first parse)
-FAST = [{"normalize": {}}, {"syntax": {"retries": False, "c_config": "none"}}, {"code_quality": {}}, {"redact": {}}]
+FAST = [{"normalize": {}}, {"syntax": FAST_SYNTAX}, {"code_quality": {}}, {"redact": {}}]
 
 
 def timed(cmd: list[str]) -> tuple[float, float, str]:
