@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from codemill import api
+from codemill import api, parse
 from codemill.clean import cconfig, cpre, grammar_gaps, ppexpr
 from codemill.clean.normalize import decode_bytes
 from codemill.ops import Reject
@@ -247,6 +247,25 @@ def test_without_retries_the_first_parse_decides() -> None:
         for c_config in ("gcc-linux", "none"):
             res = check(records, on_error="keep", retries=retries, c_config=c_config)
             assert {r["id"]: r["syntax_ok"] for r in res.kept} == want, (retries, c_config)
+
+
+def test_a_header_with_a_template_in_code_c_reads_is_judged_as_cpp_alone() -> None:
+    """A `.h` labelled C that fails as C++ is tried as C unless a template declaration stands in code
+    the C compiler reads: then the C++ verdict stands (its error is on line 2, where C's would be on
+    line 1). A template that C never sees (a `__cplusplus` branch, a comment, an `_WIN32` branch gcc on
+    Linux skips) leaves the C try, which passes `int new` (valid C, an error in C++)."""
+    texts = {"live": "template <typename T> struct K { T v; };\nint g(void) { return ) ; }\n",
+             "cplusplus": "#ifdef __cplusplus\ntemplate <typename T> struct K { T v; };\n#endif\nint new = 1;\n",
+             "comment": "/* template <class T> K::f() */\nint new = 1;\n",
+             "windows": "#ifdef _WIN32\ntemplate <class T> struct K { T v; };\n#endif\nint new = 1;\n"}
+    got = {r["id"]: r for r in check([{"id": k, "text": t, "lang": "c", "path": k + ".h"} for k, t in texts.items()],
+                                     on_error="keep").kept}
+    assert {k: r["syntax_ok"] for k, r in got.items()} == {"live": False, "cplusplus": True, "comment": True,
+                                                           "windows": True}
+    assert got["live"]["syntax_error"].startswith("2:")
+    tree = parse.parse_bytes("cpp", texts["live"].encode())
+    assert cconfig.c_sees_template(texts["live"].encode(), tree)
+    assert not cconfig.c_sees_template(texts["windows"].encode(), parse.parse_bytes("cpp", texts["windows"].encode()))
 
 
 def test_conditions_are_evaluated_as_gcc_on_linux_does() -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from codemill.clean import cpre
 
@@ -264,3 +265,44 @@ def _branch_state(kind: bytes, rest: bytes, env: Env, predefined: dict[bytes, in
     if _undefined(name, after_include) is None:
         return None
     return kind == b"ifndef"
+
+
+#: `template <`, which no C grammar can take: a literal start, so `re` jumps between candidates
+_TEMPLATE = re.compile(rb"template[ \t\r\n]*<")
+#: where a template declaration stands when it is one: not in an argument list or an ERROR, where a
+#: macro call's argument (which the C fallback may replace by `0`) would put it
+_DECLARATION_PLACES = frozenset({
+    "translation_unit", "declaration_list", "linkage_specification", "template_declaration",
+    "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef", "field_declaration_list",
+})
+MAX_TEMPLATE_CANDIDATES = 20  # `template <` texts confirmed against the tree per file (comments, strings)
+
+
+def c_sees_template(data: bytes, cpp_tree: Any) -> bool:
+    """Would gcc compiling the header `data` as C meet a C++ template declaration? `cpp_tree` is the
+    C++ parse of `data` with its C-only branches blanked (offsets kept).
+
+    The `template` keyword must be a template declaration's in that tree (so not in a comment,
+    string, `#define` body or macro argument), in a declaration place, and in code the C compiler
+    reads: outside the branches `#ifdef __cplusplus` and the like take away (`cpre.blank_inactive`)
+    and outside those gcc on Linux skips (`skipped_regions`). No C grammar, and no retry of the
+    `syntax` op (which blanks macro-shaped words, directive lines and macro arguments), can then
+    make the file parse as C: the header is C++.
+    """
+    pre = cpre.blank_inactive(data, False)
+    root = cpp_tree.root_node
+    skipped: list[tuple[int, int]] | None = None
+    for k, m in enumerate(_TEMPLATE.finditer(pre)):
+        if k == MAX_TEMPLATE_CANDIDATES:
+            return False
+        pos = m.start()
+        node = root.descendant_for_byte_range(pos, pos + 1)
+        if node is None or node.type != "template" or (decl := node.parent) is None \
+                or decl.type != "template_declaration" or decl.parent is None \
+                or decl.parent.type not in _DECLARATION_PLACES:
+            continue
+        if skipped is None:
+            skipped = skipped_regions(pre, False, cpre.comment_test(cpp_tree, pre))
+        if not any(a <= pos < b for a, b in skipped):
+            return True
+    return False

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from codemill import parse
-from codemill.clean import cpre, cretry, extcheck, pycheck, repair, repair_tree, tscheck
+from codemill.clean import cconfig, cpre, cretry, extcheck, pycheck, repair, repair_tree, tscheck
 from codemill.clean.pycheck import Verdict
 from codemill.clean.tscheck import tree_verdict
 from codemill.ops import FilterOp
@@ -153,9 +153,9 @@ class Syntax(FilterOp):
             # verdict. A "C" header with C++ words is tried as C++ first: that is the grammar
             # that passes for most of them (205 of 325 in the 10% corpus), and the C parse
             # with its macro retries is then skipped. Same verdicts as C first.
-            alt, alt_ratio, _, _ = self._check_tree("cpp", data)
-            if alt.ok:
-                return alt, alt_ratio
+            alt, alt_ratio, alt_tree, _ = self._check_tree("cpp", data)
+            if alt.ok or (alt_tree is not None and cconfig.c_sees_template(data, alt_tree)):
+                return alt, alt_ratio  # a template declaration in code C reads: C cannot pass either
             header = False  # C++ failed already: the C verdict stands
         verdict, ratio, tree, own = self._check_tree(grammar, data)
         if cmd is not None:
