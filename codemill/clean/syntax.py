@@ -161,7 +161,7 @@ class Syntax(FilterOp):
         if cmd is not None:
             verdict = extcheck.check_external(cmd, data, self.timeout_s)
             ratio = 0.0 if verdict.ok else max(ratio, 1.0 / max(1, len(data)))
-        elif not verdict.ok and header and (grammar != "cpp" or _c_may_pass(data, tree)):
+        elif not verdict.ok and header and _c_may_pass(data, tree):  # a C++ grammar failed: C may pass
             alt, alt_ratio, _, _ = self._check_tree(HEADER_ALTERNATIVE[grammar], data)
             if alt.ok:
                 return alt, alt_ratio
