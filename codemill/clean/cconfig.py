@@ -289,20 +289,27 @@ def c_sees_template(data: bytes, cpp_tree: Any) -> bool:
     `syntax` op (which blanks macro-shaped words, directive lines and macro arguments), can then
     make the file parse as C: the header is C++.
     """
+    if b"template" not in data:  # most headers that reach here (Windows SDK ones) have none: no blanking pass
+        return False
     pre = cpre.blank_inactive(data, False)
-    root = cpp_tree.root_node
     skipped: list[tuple[int, int]] | None = None
     for k, m in enumerate(_TEMPLATE.finditer(pre)):
         if k == MAX_TEMPLATE_CANDIDATES:
             return False
-        pos = m.start()
-        node = root.descendant_for_byte_range(pos, pos + 1)
-        if node is None or node.type != "template" or (decl := node.parent) is None \
-                or decl.type != "template_declaration" or decl.parent is None \
-                or decl.parent.type not in _DECLARATION_PLACES:
+        if not _declares_template(cpp_tree.root_node, m.start()):
             continue
         if skipped is None:
             skipped = skipped_regions(pre, False, cpre.comment_test(cpp_tree, pre))
-        if not any(a <= pos < b for a, b in skipped):
+        if not any(a <= m.start() < b for a, b in skipped):
             return True
     return False
+
+
+def _declares_template(root: Any, pos: int) -> bool:
+    """Is the `template` at byte `pos` the keyword of a template declaration standing in a declaration place?"""
+    node = root.descendant_for_byte_range(pos, pos + 1)
+    if node is None or node.type != "template":
+        return False
+    decl = node.parent
+    return decl is not None and decl.type == "template_declaration" and decl.parent is not None \
+        and decl.parent.type in _DECLARATION_PLACES
